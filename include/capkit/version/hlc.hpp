@@ -29,6 +29,11 @@ public:
         std::uint64_t wall = 0;     ///< nanoseconds, the largest physical time observed
         std::uint32_t logical = 0;  ///< orders events that share `wall`
         friend auto operator<=>(const timestamp&, const timestamp&) = default;
+        /// Prints `wall.logical`; a template so this header needs no <ostream>.
+        template <class Stream>
+        friend Stream& operator<<(Stream& os, const timestamp& t) {
+            return os << t.wall << '.' << t.logical;
+        }
     };
 
     /// A clock that refuses remote timestamps more than `max_offset` ahead of physical time.

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines the consistency levels eventual, strong, linearizable and serial.
+#pragma once
+
+#include <string_view>
+
+#include <capkit/policy/category.hpp>
+
+namespace capkit {
+
+/// Reads and writes go to R and W replicas with no overlap required; replicas converge later
+/// through read repair. Most available; a read may miss acknowledged writes.
+struct eventual {
+    using category = consistency_category;
+    static constexpr std::string_view name = "eventual";
+    static constexpr bool needs_overlap = false;
+    static constexpr bool needs_majorities = false;
+    static constexpr bool needs_total_order = false;
+};
+
+/// R + W > N: a read sees a version at least as new as every write acknowledged before it began.
+/// Under LWW a later write from a coordinator with a lagging clock can still lose.
+struct strong {
+    using category = consistency_category;
+    static constexpr std::string_view name = "strong";
+    static constexpr bool needs_overlap = true;
+    static constexpr bool needs_majorities = false;
+    static constexpr bool needs_total_order = false;
+};
+
+/// ABD: a write first asks a read quorum for the highest tag, then writes a higher one; a read
+/// writes back what it returns. Every operation appears to take effect at one instant.
+struct linearizable {
+    using category = consistency_category;
+    static constexpr std::string_view name = "linearizable";
+    static constexpr bool needs_overlap = true;
+    static constexpr bool needs_majorities = false;
+    static constexpr bool needs_total_order = true;
+};
+
+/// CASPaxos per key: every operation, reads included, is a Paxos round, which makes
+/// compare-and-set and read-modify-write (`update(key, fn)`) atomic.
+struct serial {
+    using category = consistency_category;
+    static constexpr std::string_view name = "serial";
+    static constexpr bool needs_overlap = true;
+    static constexpr bool needs_majorities = true;
+    static constexpr bool needs_total_order = true;
+};
+
+}  // namespace capkit

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines the capkit::storage concept: where a replica keeps each key's resolver state.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <utility>
+
+#include <capkit/policy/category.hpp>
+
+namespace capkit {
+
+/// A storage policy makes, for a key type and a per-key state type, a `table` that keeps the
+/// state of every key a replica holds. `find` returns null for a key never stored.
+/// Laws: after put(k, s), find(k) points to a state equal to s until the next put or erase of k.
+/// Models: memory.
+template <class S, class Key = int, class State = int>
+concept storage =
+    policy_of<S, storage_category> &&
+    requires(typename S::template table<Key, State>& t,
+             const typename S::template table<Key, State>& ct, const Key& k, State s) {
+        { ct.find(k) } -> std::same_as<const State*>;
+        t.put(k, std::move(s));
+        { t.erase(k) } -> std::same_as<bool>;
+        { ct.size() } -> std::convertible_to<std::size_t>;
+        ct.for_each([](const Key&, const State&) {});
+    };
+
+}  // namespace capkit
