@@ -13,9 +13,9 @@ namespace capkit {
 /// Models: g_counter, pn_counter, or_set, lww_register, mv_register.
 template <class C>
 concept crdt = std::default_initializable<C> && std::copyable<C> && std::equality_comparable<C> &&
-               requires(C& c, const C& other) {
-                   c.merge(other);
-                   other.value();
-               };
+    requires(C& c, const C& other) {
+    c.merge(other);
+    other.value();
+};
 
 }  // namespace capkit
