@@ -14,13 +14,22 @@
 #include <capkit/policy/quorum.hpp>
 
 #include <capkit/version/causal_order.hpp>
+#include <capkit/version/dvvset.hpp>
 #include <capkit/version/hlc.hpp>
+#include <capkit/version/vector_clock.hpp>
 
 #include <capkit/resolve/crdt_merge.hpp>
+#include <capkit/resolve/dvv.hpp>
 #include <capkit/resolve/lww.hpp>
 #include <capkit/resolve/resolver.hpp>
+#include <capkit/resolve/vector_clocks.hpp>
 
 #include <capkit/crdt/crdt.hpp>
+#include <capkit/crdt/g_counter.hpp>
+#include <capkit/crdt/lww_register.hpp>
+#include <capkit/crdt/mv_register.hpp>
+#include <capkit/crdt/or_set.hpp>
+#include <capkit/crdt/pn_counter.hpp>
 
 #include <capkit/storage/memory.hpp>
 #include <capkit/storage/storage.hpp>

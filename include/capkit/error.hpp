@@ -40,8 +40,10 @@ public:
                 return "timeout: quorum not confirmed; the write may still take effect";
             case errc::precondition_failed:
                 return "precondition failed: the stored value was not the expected one";
-            case errc::bad_message: return "bad message: it could not be decoded";
-            case errc::unauthenticated: return "unauthenticated: the peer proved no identity";
+            case errc::bad_message:
+                return "bad message: it could not be decoded";
+            case errc::unauthenticated:
+                return "unauthenticated: the peer proved no identity";
             case errc::clock_offset_exceeded:
                 return "clock offset exceeded: a remote timestamp is too far in the future";
         }

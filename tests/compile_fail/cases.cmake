@@ -5,7 +5,7 @@ capkit_compile_fail(quorum_r_zero "R must be between 1 and N" "quorum_sizes<3U?,
 capkit_compile_fail(quorum_w_above_n "W must be between 1 and N" "quorum_sizes<3U?, 2, 4>")
 capkit_compile_fail(quorum_named_level_above_n "R must be between 1 and N"
                     "quorum_sizes<1U?, 2, 1>")
-capkit_compile_fail(quorum_level_not_a_number "R must be a number or a named level")
+capkit_compile_fail(quorum_level_not_a_count "R must be a number or a named level")
 capkit_compile_fail(linearizable_without_overlap
                     "capkit::linearizable: read and write sets must overlap \\(R \\+ W > N\\)"
                     "quorum_rules<capkit::linearizable, 3U?, 1U?, 1U?>")
@@ -21,3 +21,6 @@ capkit_compile_fail(crdt_merge_without_crdt
 capkit_compile_fail(two_policies_of_one_category "two policies of one category were given"
                     "two_policies_of_one_category<capkit::quorum<3U?, 2, 2>, capkit::quorum<5U?, 3, 3>")
 capkit_compile_fail(not_a_policy "this type is not a capkit policy" "policy_check<int>")
+capkit_compile_fail(linearizable_with_siblings
+                    "need a totally ordered resolver \\(capkit::lww<>\\)"
+                    "resolver_rules<capkit::linearizable, capkit::vector_clocks>")

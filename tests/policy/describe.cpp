@@ -33,7 +33,8 @@ TEST_CASE("eventual and strong tolerate N-R for reads and N-W for writes", "[pol
 TEST_CASE("two-phase levels tolerate min(N-R, N-W) for both", "[policy][describe]") {
     // ABD's write reads first, and its read writes back: both need R and W replicas.
     CHECK_THAT(describe<lin_5_1_5>(), Contains("tolerates 0 failed replicas for reads and writes"));
-    CHECK_THAT(describe<serial_5_3_4>(), Contains("tolerates 1 failed replica for reads and writes"));
+    CHECK_THAT(describe<serial_5_3_4>(),
+               Contains("tolerates 1 failed replica for reads and writes"));
 }
 
 TEST_CASE("strong with lww admits the lagging-clock loss", "[policy][describe]") {

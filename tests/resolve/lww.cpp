@@ -23,7 +23,8 @@ TEST_CASE("lww models the resolver concept", "[resolve][lww]") {
 }
 
 TEST_CASE("a never-written key has no value", "[resolve][lww]") {
-    CHECK(lww::values(state{}).empty());
+    state never_written{};
+    CHECK(lww::values(never_written).empty());
 }
 
 TEST_CASE("the later stamp wins whichever write arrives first", "[resolve][lww]") {

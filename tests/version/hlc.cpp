@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -78,29 +78,30 @@ TEST_CASE("the logical counter's overflow moves the wall on instead of wrapping"
 }
 
 TEST_CASE("hlc timestamps strictly increase under any physical clock", "[version][hlc][laws]") {
-    rc::prop("every timestamp given out is greater than the last, and after what it received",
-             [](const std::vector<std::pair<bool, std::uint32_t>>& events) {
-                 hlc c{std::chrono::nanoseconds(1'000)};
-                 ts last{};
-                 for (auto [is_receive, raw] : events) {
-                     auto pt = std::chrono::nanoseconds(raw % 100'000);
-                     if (is_receive) {
-                         ts remote{static_cast<std::uint64_t>(raw % 101'000), raw % 7};
-                         auto r = c.update(remote, pt);
-                         if (r.has_error()) {
-                             RC_ASSERT(remote.wall > static_cast<std::uint64_t>(pt.count()) + 1'000);
-                             RC_ASSERT(c.last() == last);
-                             continue;
-                         }
-                         RC_ASSERT(*r > remote);
-                         RC_ASSERT(*r > last);
-                         last = *r;
-                     } else {
-                         auto t = c.now(pt);
-                         RC_ASSERT(t > last);
-                         RC_ASSERT(t.wall >= static_cast<std::uint64_t>(pt.count()));
-                         last = t;
-                     }
-                 }
-             });
+    rc::prop(
+        "every timestamp given out is greater than the last, and after what it received",
+        [](const std::vector<std::pair<bool, std::uint32_t>>& events) {
+            hlc c{std::chrono::nanoseconds(1'000)};
+            ts last{};
+            for (auto [is_receive, raw] : events) {
+                auto pt = std::chrono::nanoseconds(raw % 100'000);
+                if (is_receive) {
+                    ts remote{static_cast<std::uint64_t>(raw % 101'000), raw % 7};
+                    auto r = c.update(remote, pt);
+                    if (r.has_error()) {
+                        RC_ASSERT(remote.wall > static_cast<std::uint64_t>(pt.count()) + 1'000);
+                        RC_ASSERT(c.last() == last);
+                        continue;
+                    }
+                    RC_ASSERT(*r > remote);
+                    RC_ASSERT(*r > last);
+                    last = *r;
+                } else {
+                    auto t = c.now(pt);
+                    RC_ASSERT(t > last);
+                    RC_ASSERT(t.wall >= static_cast<std::uint64_t>(pt.count()));
+                    last = t;
+                }
+            }
+        });
 }

@@ -13,16 +13,10 @@
 #include <vector>
 
 #include <capkit/detail/counter_map.hpp>
+#include <capkit/detail/dot.hpp>
 #include <capkit/node_id.hpp>
 
 namespace capkit::detail {
-
-/// Names one update: the `counter`-th update made by node `node` (counters start at 1).
-struct dot {
-    node_id node = 0;
-    std::uint64_t counter = 0;
-    friend auto operator<=>(const dot&, const dot&) = default;
-};
 
 /// Elements tagged with the dot of the update that added them, plus the causal context: every
 /// dot this state has seen. Removing drops entries but keeps their dots in the context, so a merge

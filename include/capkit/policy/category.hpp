@@ -19,7 +19,9 @@ struct storage_category {};
 
 /// A policy of category `Category`: a type whose `category` member names it.
 template <class P, class Category>
-concept policy_of = requires { typename P::category; } &&
-                    std::same_as<typename P::category, Category>;
+concept policy_of = requires {
+    typename P::category;
+}
+&&std::same_as<typename P::category, Category>;
 
 }  // namespace capkit

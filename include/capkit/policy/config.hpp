@@ -26,8 +26,8 @@ namespace detail {
 
 template <class P>
 concept known_policy = policy_of<P, quorum_category> || policy_of<P, consistency_category> ||
-                       policy_of<P, resolver_category> || policy_of<P, placement_category> ||
-                       policy_of<P, storage_category>;
+    policy_of<P, resolver_category> || policy_of<P, placement_category> ||
+    policy_of<P, storage_category>;
 
 // Each check below is a class template instantiated with the offending types or sizes, so the
 // compiler's "required from" note names them right under our sentence.

@@ -57,16 +57,18 @@ std::string describe() {
     } else if constexpr (std::is_same_v<consistency, strong>) {
         out += "; reads see every write acknowledged before they began";
         if constexpr (resolver::totally_ordered) {
-            out += ", but a later write from a coordinator with a lagging clock can still lose "
-                   "to an earlier one (capkit::linearizable prevents this)";
+            out +=
+                ", but a later write from a coordinator with a lagging clock can still lose "
+                "to an earlier one (capkit::linearizable prevents this)";
         } else {
             out += "; " + concurrent;
         }
     } else if constexpr (std::is_same_v<consistency, linearizable>) {
         out += "; reads see the latest acknowledged write";
     } else {
-        out += "; every operation is a Paxos round: reads see the latest write and "
-               "compare-and-set is atomic";
+        out +=
+            "; every operation is a Paxos round: reads see the latest write and "
+            "compare-and-set is atomic";
     }
     return out;
 }

@@ -17,11 +17,16 @@ struct named_level {
     /// How many of `n` replicas this level asks for.
     constexpr long long count(unsigned n) const noexcept {
         switch (k) {
-            case kind::one: return 1;
-            case kind::two: return 2;
-            case kind::three: return 3;
-            case kind::majority: return n / 2 + 1;
-            case kind::all: return n;
+            case kind::one:
+                return 1;
+            case kind::two:
+                return 2;
+            case kind::three:
+                return 3;
+            case kind::majority:
+                return n / 2 + 1;
+            case kind::all:
+                return n;
         }
         return 0;
     }
@@ -42,11 +47,12 @@ inline constexpr named_level all{named_level::kind::all};
 /// A replica count: a number or a named level.
 /// (A class-type template argument's decltype is const-qualified, hence remove_cv.)
 template <class L>
-concept level = std::integral<std::remove_cv_t<L>> || std::same_as<std::remove_cv_t<L>, named_level>;
+concept level =
+    std::integral<std::remove_cv_t<L>> || std::same_as<std::remove_cv_t<L>, named_level>;
 
 /// The number of replicas that level `L` asks for out of `N`.
 template <unsigned N, auto L>
-    requires level<decltype(L)>
+requires level<decltype(L)>
 inline constexpr long long replica_count = [] {
     if constexpr (std::integral<std::remove_cv_t<decltype(L)>>) {
         return static_cast<long long>(L);

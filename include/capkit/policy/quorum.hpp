@@ -19,9 +19,10 @@ struct quorum_sizes {
     static_assert(R >= 1 && R <= N,
                   "capkit::quorum: R must be between 1 and N: a read must ask at least one "
                   "replica and cannot ask more than the N that hold the key; lower R or raise N.");
-    static_assert(W >= 1 && W <= N,
-                  "capkit::quorum: W must be between 1 and N: a write must reach at least one "
-                  "replica and cannot reach more than the N that hold the key; lower W or raise N.");
+    static_assert(
+        W >= 1 && W <= N,
+        "capkit::quorum: W must be between 1 and N: a write must reach at least one "
+        "replica and cannot reach more than the N that hold the key; lower W or raise N.");
     static constexpr bool valid = true;
 };
 }  // namespace detail
@@ -46,8 +47,13 @@ struct quorum {
     /// Every read quorum shares a replica with every write quorum.
     static constexpr bool overlapping = r + w > n;
 
-    static constexpr auto name_storage =
-        detail::fixed_string<40>{}.append("quorum_").append(n).append("_").append(r).append("_").append(w);
+    static constexpr auto name_storage = detail::fixed_string<40>{}
+                                             .append("quorum_")
+                                             .append(n)
+                                             .append("_")
+                                             .append(r)
+                                             .append("_")
+                                             .append(w);
     /// `quorum_N_R_W` with the resolved sizes, e.g. quorum_3_2_2.
     static constexpr std::string_view name = name_storage.view();
 };

@@ -55,6 +55,8 @@ struct crdt_merge {
     static std::span<const T> values(const state<T>& s) noexcept {
         return {&s.value, 1};
     }
+    template <class T>
+    static void values(const state<T>&&) = delete;  // the span would dangle
 
     template <class T>
     static context context_of(const state<T>&) noexcept {

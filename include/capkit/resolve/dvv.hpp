@@ -49,10 +49,13 @@ struct dvv {
         return update(std::move(v), ctx, stored, self);
     }
 
+    /// The siblings (a view into `s`).
     template <class T>
     static auto values(const state<T>& s) {
         return detail::dvvset_values(s);
     }
+    template <class T>
+    static void values(const state<T>&&) = delete;  // the view would dangle
 
     template <class T>
     static context context_of(const state<T>& s) {

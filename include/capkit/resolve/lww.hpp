@@ -23,7 +23,8 @@ namespace capkit {
 template <class Clock = hlc>
 struct lww {
     using category = resolver_category;
-    static constexpr auto name_storage = detail::fixed_string<32>{}.append("lww<").append(Clock::name).append(">");
+    static constexpr auto name_storage =
+        detail::fixed_string<32>{}.append("lww<").append(Clock::name).append(">");
     static constexpr std::string_view name = name_storage.view();
     static constexpr bool totally_ordered = true;
 
@@ -63,6 +64,8 @@ struct lww {
     static std::span<const T> values(const state<T>& s) noexcept {
         return s.value ? std::span<const T>(&*s.value, 1) : std::span<const T>();
     }
+    template <class T>
+    static void values(const state<T>&&) = delete;  // the span would dangle
 
     template <class T>
     static context context_of(const state<T>&) noexcept {

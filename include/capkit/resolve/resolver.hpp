@@ -21,19 +21,18 @@ namespace capkit {
 /// write(s, ...); a totally_ordered resolver keeps at most one value.
 /// Models: lww, vector_clocks, dvv, crdt_merge.
 template <class R, class T = int>
-concept resolver =
-    policy_of<R, resolver_category> &&
+concept resolver = policy_of<R, resolver_category> &&
     std::default_initializable<typename R::template state<T>> &&
     std::equality_comparable<typename R::template state<T>> &&
-    requires(const typename R::template state<T>& s, const typename R::context& ctx,
-             node_id self, typename R::stamp stamp, T v) {
-        { R::name } -> std::convertible_to<std::string_view>;
-        { R::totally_ordered } -> std::convertible_to<bool>;
-        { R::write(s, ctx, self, stamp, std::move(v)) } -> std::same_as<typename R::template state<T>>;
-        { R::merge(s, s) } -> std::same_as<typename R::template state<T>>;
-        { R::values(s) } -> std::ranges::forward_range;
-        { R::context_of(s) } -> std::same_as<typename R::context>;
-    };
+    requires(const typename R::template state<T>& s, const typename R::context& ctx, node_id self,
+             typename R::stamp stamp, T v) {
+    { R::name } -> std::convertible_to<std::string_view>;
+    { R::totally_ordered } -> std::convertible_to<bool>;
+    { R::write(s, ctx, self, stamp, std::move(v)) } -> std::same_as<typename R::template state<T>>;
+    { R::merge(s, s) } -> std::same_as<typename R::template state<T>>;
+    { R::values(s) } -> std::ranges::forward_range;
+    { R::context_of(s) } -> std::same_as<typename R::context>;
+};
 
 /// The stamp of resolvers that order versions causally rather than by time.
 struct no_stamp {

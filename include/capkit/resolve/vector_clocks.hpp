@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include <capkit/detail/dot_kernel.hpp>
+#include <capkit/detail/dot.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/category.hpp>
 #include <capkit/resolve/resolver.hpp>
@@ -95,10 +95,13 @@ struct vector_clocks {
         return out;
     }
 
+    /// The siblings (a view into `s`).
     template <class T>
     static std::span<const T> values(const state<T>& s) noexcept {
         return s.siblings;
     }
+    template <class T>
+    static void values(const state<T>&&) = delete;  // the span would dangle
 
     template <class T>
     static context context_of(const state<T>& s) {

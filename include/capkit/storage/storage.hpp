@@ -15,15 +15,14 @@ namespace capkit {
 /// Laws: after put(k, s), find(k) points to a state equal to s until the next put or erase of k.
 /// Models: memory.
 template <class S, class Key = int, class State = int>
-concept storage =
-    policy_of<S, storage_category> &&
+concept storage = policy_of<S, storage_category> &&
     requires(typename S::template table<Key, State>& t,
              const typename S::template table<Key, State>& ct, const Key& k, State s) {
-        { ct.find(k) } -> std::same_as<const State*>;
-        t.put(k, std::move(s));
-        { t.erase(k) } -> std::same_as<bool>;
-        { ct.size() } -> std::convertible_to<std::size_t>;
-        ct.for_each([](const Key&, const State&) {});
-    };
+    { ct.find(k) } -> std::same_as<const State*>;
+    t.put(k, std::move(s));
+    { t.erase(k) } -> std::same_as<bool>;
+    { ct.size() } -> std::convertible_to<std::size_t>;
+    ct.for_each([](const Key&, const State&) {});
+};
 
 }  // namespace capkit

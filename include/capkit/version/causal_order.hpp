@@ -13,10 +13,14 @@ enum class causal_order { equal, before, after, concurrent };
 /// Names a causal_order for messages and test output.
 constexpr std::string_view to_string(causal_order o) noexcept {
     switch (o) {
-        case causal_order::equal: return "equal";
-        case causal_order::before: return "before";
-        case causal_order::after: return "after";
-        case causal_order::concurrent: return "concurrent";
+        case causal_order::equal:
+            return "equal";
+        case causal_order::before:
+            return "before";
+        case causal_order::after:
+            return "after";
+        case causal_order::concurrent:
+            return "concurrent";
     }
     return "?";
 }

@@ -2,10 +2,10 @@
 /// @file Defines capkit::hlc, a hybrid logical clock (Kulkarni et al., 2014).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <compare>
 #include <cstdint>
-#include <algorithm>
 #include <limits>
 #include <string_view>
 
@@ -36,9 +36,10 @@ public:
         }
     };
 
+    /// A clock that refuses remote timestamps more than 500 ms ahead of physical time.
+    hlc() noexcept = default;
     /// A clock that refuses remote timestamps more than `max_offset` ahead of physical time.
-    explicit hlc(physical_time max_offset = std::chrono::milliseconds(500)) noexcept
-        : max_offset_(max_offset) {}
+    explicit hlc(physical_time max_offset) noexcept : max_offset_(max_offset) {}
 
     /// Stamps a local event or a send at physical time `pt`; strictly greater than any earlier.
     timestamp now(physical_time pt) noexcept {
@@ -87,7 +88,7 @@ private:
     }
 
     timestamp last_{};
-    physical_time max_offset_;
+    physical_time max_offset_ = std::chrono::milliseconds(500);
 };
 
 }  // namespace capkit
