@@ -48,10 +48,12 @@ public:
         dvvset out;
         out.entries_.reserve(a.entries_.size() + b.entries_.size());
         auto x = a.entries_.begin(), y = b.entries_.begin();
+        // (x->node) is parenthesised: capkit::node is a class template, and clang 16 reads
+        // "x->node <" as the start of a template argument list.
         while (x != a.entries_.end() || y != b.entries_.end()) {
-            if (y == b.entries_.end() || (x != a.entries_.end() && x->node < y->node)) {
+            if (y == b.entries_.end() || (x != a.entries_.end() && (x->node) < (y->node))) {
                 out.entries_.push_back(*x++);
-            } else if (x == a.entries_.end() || y->node < x->node) {
+            } else if (x == a.entries_.end() || (y->node) < (x->node)) {
                 out.entries_.push_back(*y++);
             } else {
                 out.entries_.push_back(x->counter >= y->counter ? merge_entry(*x, *y)

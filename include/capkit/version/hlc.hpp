@@ -69,6 +69,13 @@ public:
         return last_;
     }
 
+    /// The smallest timestamp after `t`. Were the logical part ever to overflow, the wall part
+    /// moves one nanosecond ahead instead: still monotonic, and drift grows by 1 ns.
+    static constexpr timestamp successor(timestamp t) noexcept {
+        if (t.logical == std::numeric_limits<std::uint32_t>::max()) return {t.wall + 1, 0};
+        return {t.wall, t.logical + 1};
+    }
+
     /// The last timestamp this clock gave out.
     timestamp last() const noexcept { return last_; }
 
@@ -78,13 +85,6 @@ public:
 private:
     static std::uint64_t wall_of(physical_time pt) noexcept {
         return pt.count() < 0 ? 0 : static_cast<std::uint64_t>(pt.count());
-    }
-
-    // The next timestamp after t. Were the logical counter ever to overflow, the clock moves one
-    // nanosecond ahead instead: still monotonic, and drift from physical time grows by 1 ns.
-    static timestamp successor(timestamp t) noexcept {
-        if (t.logical == std::numeric_limits<std::uint32_t>::max()) return {t.wall + 1, 0};
-        return {t.wall, t.logical + 1};
     }
 
     timestamp last_{};

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::node, a replica bound to a transport, with the asynchronous client API.
+#pragma once
+
+#include <utility>
+
+#include <capkit/node_id.hpp>
+#include <capkit/protocol/replica.hpp>
+#include <capkit/transport/transport.hpp>
+
+namespace capkit {
+
+/// A replica running over a transport: messages from the transport feed the replica, its output
+/// goes back out, and its deadlines become wake-ups. Client calls complete through callbacks
+/// (`void(result<T>)`), run after the replica's step, so a callback may start another request.
+template <class Replica, class Transport>
+requires transport<Transport, typename Replica::message>
+class node {
+public:
+    using replica_type = Replica;
+    using key_type = typename Replica::key_type;
+    using value_type = typename Replica::value_type;
+    using context = typename Replica::context;
+    using read_result = typename Replica::read_result;
+    using write_result = typename Replica::write_result;
+    template <class T>
+    using callback = typename Replica::template callback<T>;
+
+    node(node_id id, Transport& transport, replica_options options = {})
+        : replica_(id, options), transport_(transport) {
+        transport_.attach(
+            id,
+            [this](node_id from, typename Replica::message&& m) {
+                replica_.receive(from, std::move(m), transport_.now());
+                flush();
+            },
+            [this] {
+                replica_.tick(transport_.now());
+                flush();
+            });
+    }
+    // The transport holds `this`.
+    node(const node&) = delete;
+    node& operator=(const node&) = delete;
+
+    template <auto R = configured>
+    void async_get(const key_type& key, callback<read_result> done) {
+        replica_.template get<R>(key, transport_.now(), std::move(done));
+        flush();
+    }
+    template <auto W = configured>
+    void async_put(const key_type& key, value_type value, const context& ctx,
+                   callback<write_result> done) {
+        replica_.template put<W>(key, std::move(value), ctx, transport_.now(), std::move(done));
+        flush();
+    }
+    template <auto W = configured>
+    void async_remove(const key_type& key, const context& ctx, callback<write_result> done) {
+        replica_.template remove<W>(key, ctx, transport_.now(), std::move(done));
+        flush();
+    }
+    template <auto W = configured, class Op>
+    void async_update(const key_type& key, Op op, callback<value_type> done) {
+        replica_.template update<W>(key, std::move(op), transport_.now(), std::move(done));
+        flush();
+    }
+
+    Replica& replica() noexcept { return replica_; }
+    const Replica& replica() const noexcept { return replica_; }
+    node_id id() const noexcept { return replica_.id(); }
+    /// Messages the transport refused (full queue or unknown node).
+    std::size_t send_failures() const noexcept { return send_failures_; }
+
+private:
+    void flush() {
+        for (auto& out : replica_.take_messages())
+            if (transport_.send(replica_.id(), out.to, std::move(out.m)) != send_status::sent)
+                ++send_failures_;
+        if (auto deadline = replica_.next_deadline()) transport_.wake(replica_.id(), *deadline);
+        for (auto& complete : replica_.take_completions()) complete();
+    }
+
+    Replica replica_;
+    Transport& transport_;
+    std::size_t send_failures_ = 0;
+};
+
+}  // namespace capkit
