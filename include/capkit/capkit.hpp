@@ -33,3 +33,14 @@
 
 #include <capkit/storage/memory.hpp>
 #include <capkit/storage/storage.hpp>
+
+#include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/replica.hpp>
+#include <capkit/protocol/request_level.hpp>
+
+#include <capkit/transport/in_memory.hpp>
+#include <capkit/transport/transport.hpp>
+
+#include <capkit/cluster.hpp>
+#include <capkit/node.hpp>
+#include <capkit/time.hpp>

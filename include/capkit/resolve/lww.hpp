@@ -29,9 +29,12 @@ struct lww {
     static constexpr bool totally_ordered = true;
 
     using stamp = typename Clock::timestamp;
-    /// LWW needs no causal context: the stamp alone orders writes.
+    /// The version a read saw: its stamp and origin, totally ordered (as an ETag). A write does
+    /// not need it, since the stamp alone orders writes; clients may compare versions with it.
     struct context {
-        friend bool operator==(const context&, const context&) = default;
+        stamp at{};
+        node_id origin{};
+        friend auto operator<=>(const context&, const context&) = default;
     };
 
     /// One stamped value; `value` is empty until the key is written.
@@ -68,8 +71,8 @@ struct lww {
     static void values(const state<T>&&) = delete;  // the span would dangle
 
     template <class T>
-    static context context_of(const state<T>&) noexcept {
-        return {};
+    static context context_of(const state<T>& s) noexcept {
+        return {s.stamp, s.origin};
     }
 };
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <capkit/detail/random.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/time.hpp>
 #include <capkit/transport/transport.hpp>
@@ -31,7 +32,8 @@ enum class time_source {
 
 /// Moves messages between nodes of one process in FIFO order, with no serialization. Links can
 /// be cut (one way or both) to partition the cluster without the simulator; a message on a cut
-/// link is dropped, as a real network would lose it. Single-threaded: run() delivers.
+/// link is dropped, as a real network would lose it. Delivery order is FIFO, or drawn from a seed
+/// (reorder). Single-threaded: step() and run() deliver.
 template <class Message>
 class in_memory {
 public:
@@ -71,8 +73,11 @@ public:
     /// it, or sleeping until it on the steady clock). False when there is nothing left to do.
     bool step() {
         if (!queue_.empty()) {
-            auto env = std::move(queue_.front());
-            queue_.pop_front();
+            auto pick =
+                order_ ? queue_.begin() + static_cast<std::ptrdiff_t>(order_->below(queue_.size()))
+                       : queue_.begin();
+            auto env = std::move(*pick);
+            queue_.erase(pick);
             // A link cut while the message was in flight loses it too.
             if (cut_.contains({env.from, env.to})) {
                 ++dropped_;
@@ -115,6 +120,10 @@ public:
     void advance(std::chrono::nanoseconds d) {
         if (source_ == time_source::virtual_time) virtual_now_ += d;
     }
+
+    /// Delivers queued messages in an order drawn from `seed` instead of FIFO, so a test can
+    /// explore interleavings; the same seed gives the same order.
+    void reorder(std::uint64_t seed) { order_.emplace(seed); }
 
     /// Stops messages from `from` reaching `to` (one way).
     void cut_one_way(node_id from, node_id to) { cut_.insert({from, to}); }
@@ -162,6 +171,7 @@ private:
     std::deque<envelope> queue_;
     std::set<std::pair<node_id, node_id>> cut_;
     std::size_t delivered_ = 0, dropped_ = 0;
+    std::optional<detail::rng> order_;
 };
 
 }  // namespace capkit
