@@ -35,8 +35,12 @@
 #include <capkit/storage/storage.hpp>
 
 #include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/paxos_messages.hpp>
+#include <capkit/protocol/paxos_replica.hpp>
+#include <capkit/protocol/quorum_replica.hpp>
 #include <capkit/protocol/replica.hpp>
 #include <capkit/protocol/request_level.hpp>
+#include <capkit/protocol/results.hpp>
 
 #include <capkit/transport/in_memory.hpp>
 #include <capkit/transport/transport.hpp>

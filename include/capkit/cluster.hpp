@@ -27,6 +27,7 @@ public:
     using context = typename Replica::context;
     using read_result = typename Replica::read_result;
     using write_result = typename Replica::write_result;
+    using update_result = typename Replica::update_result;
     static constexpr unsigned size = Replica::n;
 
     /// Synchronous calls through one node's coordinator.
@@ -46,10 +47,21 @@ public:
             return wait<write_result>(
                 [&](auto done) { node_->template async_remove<W>(key, ctx, done); });
         }
+        /// crdt_merge: applies `op(crdt, self)`; serial: sets `op(current)` atomically.
         template <auto W = configured, class Op>
-        result<value_type> update(const key_type& key, Op op) {
-            return wait<value_type>(
+        result<update_result> update(const key_type& key, Op op) {
+            return wait<update_result>(
                 [&](auto done) { node_->template async_update<W>(key, std::move(op), done); });
+        }
+        /// serial only: sets `desired` if the key holds `expected` (empty: absent).
+        template <auto W = configured>
+        result<write_result> compare_and_set(const key_type& key,
+                                             std::optional<value_type> expected,
+                                             std::optional<value_type> desired) {
+            return wait<write_result>([&](auto done) {
+                node_->template async_compare_and_set<W>(key, std::move(expected),
+                                                         std::move(desired), done);
+            });
         }
 
     private:

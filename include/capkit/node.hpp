@@ -2,6 +2,8 @@
 /// @file Defines capkit::node, a replica bound to a transport, with the asynchronous client API.
 #pragma once
 
+#include <concepts>
+#include <optional>
 #include <utility>
 
 #include <capkit/node_id.hpp>
@@ -23,6 +25,7 @@ public:
     using context = typename Replica::context;
     using read_result = typename Replica::read_result;
     using write_result = typename Replica::write_result;
+    using update_result = typename Replica::update_result;
     template <class T>
     using callback = typename Replica::template callback<T>;
 
@@ -59,9 +62,20 @@ public:
         replica_.template remove<W>(key, ctx, transport_.now(), std::move(done));
         flush();
     }
+    /// Under crdt_merge, `op(crdt, self)` updates the CRDT; under serial, `op(current)` returns
+    /// the new value atomically (both optional: empty is absent).
     template <auto W = configured, class Op>
-    void async_update(const key_type& key, Op op, callback<value_type> done) {
+    void async_update(const key_type& key, Op op, callback<update_result> done) {
         replica_.template update<W>(key, std::move(op), transport_.now(), std::move(done));
+        flush();
+    }
+    /// serial only: sets `desired` if the key holds `expected`, else errc::precondition_failed.
+    template <auto W = configured>
+    requires std::same_as<typename Replica::consistency, serial>
+    void async_compare_and_set(const key_type& key, std::optional<value_type> expected,
+                               std::optional<value_type> desired, callback<write_result> done) {
+        replica_.template compare_and_set<W>(key, std::move(expected), std::move(desired),
+                                             transport_.now(), std::move(done));
         flush();
     }
 

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines the messages of CASPaxos (Rystsov, 2018): ballots, prepare, accept, erase.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include <boost/hana/define_struct.hpp>
+
+#include <capkit/node_id.hpp>
+#include <capkit/protocol/messages.hpp>
+
+namespace capkit::protocol {
+
+/// A proposer's round number: a counter, then the proposer's id so no two proposers share one.
+struct ballot {
+    BOOST_HANA_DEFINE_STRUCT(ballot, (std::uint64_t, counter), (node_id, proposer));
+    friend auto operator<=>(const ballot&, const ballot&) = default;
+};
+
+/// Phase 1: asks an acceptor to promise to ignore ballots below `b`.
+template <class Key, class Value>
+struct prepare {
+    BOOST_HANA_DEFINE_STRUCT(prepare, (request_id, id), (Key, key), (ballot, b));
+    friend bool operator==(const prepare&, const prepare&) = default;
+};
+
+/// The answer to prepare: a promise with the value accepted last (and its ballot), or a refusal
+/// naming the highest ballot the acceptor has seen, so the proposer can outbid it.
+template <class Key, class Value>
+struct promise {
+    BOOST_HANA_DEFINE_STRUCT(promise, (request_id, id), (ballot, b), (bool, ok), (ballot, accepted),
+                             (std::optional<Value>, value), (ballot, seen));
+    friend bool operator==(const promise&, const promise&) = default;
+};
+
+/// Phase 2: asks an acceptor to accept `value` (empty: absent or deleted) under ballot `b`.
+template <class Key, class Value>
+struct accept {
+    BOOST_HANA_DEFINE_STRUCT(accept, (request_id, id), (Key, key), (ballot, b),
+                             (std::optional<Value>, value));
+    friend bool operator==(const accept&, const accept&) = default;
+};
+
+/// The answer to accept: accepted, or refused with the highest ballot seen.
+template <class Key, class Value>
+struct accepted {
+    BOOST_HANA_DEFINE_STRUCT(accepted, (request_id, id), (ballot, b), (bool, ok), (ballot, seen));
+    friend bool operator==(const accepted&, const accepted&) = default;
+};
+
+/// The last step of deleting a key: drop the register if it still holds the tombstone that
+/// every replica accepted under `b`.
+template <class Key, class Value>
+struct erase {
+    BOOST_HANA_DEFINE_STRUCT(erase, (Key, key), (ballot, b));
+    friend bool operator==(const erase&, const erase&) = default;
+};
+
+/// Every message of CASPaxos.
+template <class Key, class Value>
+using paxos_message = std::variant<prepare<Key, Value>, promise<Key, Value>, accept<Key, Value>,
+                                   accepted<Key, Value>, erase<Key, Value>>;
+
+}  // namespace capkit::protocol

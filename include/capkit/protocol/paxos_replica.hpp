@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::paxos_replica, the sans-I/O state machine of serial (CASPaxos) replicas.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <capkit/detail/random.hpp>
+#include <capkit/error.hpp>
+#include <capkit/node_id.hpp>
+#include <capkit/policy/config.hpp>
+#include <capkit/protocol/paxos_messages.hpp>
+#include <capkit/protocol/request_level.hpp>
+#include <capkit/protocol/results.hpp>
+#include <capkit/time.hpp>
+
+namespace capkit {
+
+/// A serial replica: every key is a CASPaxos register (Rystsov, 2018). Every node is both a
+/// proposer, which runs the requests made on it, and an acceptor, which keeps its share of every
+/// register. Each operation is one round: prepare (a majority promises to ignore lower ballots and
+/// reports what it accepted last), then accept (the proposer applies the operation's change to
+/// that value and a majority accepts the result). Reads are rounds too, with the identity change,
+/// so a value is returned only once a majority has accepted it.
+///
+/// Like quorum_replica it is deterministic and sans-I/O: fed requests, messages and time, it
+/// produces messages, completions and its next deadline; randomised backoff draws from a seed.
+template <class Key, class Value, class... Policies>
+class paxos_replica {
+public:
+    using key_type = Key;
+    using value_type = Value;
+    using config = capkit::config<Policies...>;
+    using consistency = typename config::consistency;
+    static constexpr unsigned n = config::n;
+    static_assert(std::is_same_v<consistency, serial>,
+                  "capkit::paxos_replica runs capkit::serial; use capkit::replica, which picks "
+                  "capkit::quorum_replica for other consistency levels.");
+    static_assert(std::is_same_v<typename config::placement, all_nodes>,
+                  "capkit::paxos_replica: only capkit::all_nodes placement exists so far.");
+
+    using ballot = protocol::ballot;
+    /// A read's context: the ballot under which the value read was accepted.
+    using context = ballot;
+    using message = protocol::paxos_message<Key, Value>;
+    using read_result = capkit::read_result<Value, context>;
+    using write_result = capkit::write_result<context>;
+    /// What update() completes with: the value as the change left it (empty: absent).
+    using update_result = std::optional<Value>;
+    template <class T>
+    using callback = std::function<void(result<T>)>;
+
+    /// An acceptor's register for one key.
+    struct slot {
+        ballot promised{};
+        ballot accepted{};
+        std::optional<Value> value;  ///< empty: absent, or deleted (a tombstone)
+        friend bool operator==(const slot&, const slot&) = default;
+    };
+    using state = slot;
+
+    /// A message for node `to`.
+    struct outgoing {
+        node_id to;
+        message m;
+    };
+
+    explicit paxos_replica(node_id self, replica_options options = {})
+        : self_(self),
+          options_(options),
+          rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1))) {}
+
+    /// Reads `key` linearizably: a full round that accepts the current value again.
+    template <auto R = configured>
+    void get(const Key& key, time_point now, callback<read_result> done) {
+        constexpr unsigned r = checked<R, configured>().first;
+        start(operation{.key = key,
+                        .kind = op_kind::read,
+                        .r = r,
+                        .w = config::w,
+                        .change =
+                            [](const std::optional<Value>& v) {
+                                return outcome{v, false};
+                            },
+                        .done =
+                            [done = std::move(done)](result<committed> c) {
+                                if (!c) return done(c.error());
+                                read_result out;
+                                if (c->value) out.values.push_back(*c->value);
+                                out.context = c->b;
+                                done(std::move(out));
+                            }},
+              now);
+    }
+
+    /// Sets `key` to `value` whatever it held (`ctx` is not needed: rounds order writes).
+    template <auto W = configured>
+    void put(const Key& key, Value value, const context&, time_point now,
+             callback<write_result> done) {
+        set<W>(key, std::optional<Value>(std::move(value)), now, std::move(done), op_kind::write);
+    }
+
+    /// Deletes `key`, then collects its register by the CASPaxos deletion procedure.
+    template <auto W = configured>
+    void remove(const Key& key, const context&, time_point now, callback<write_result> done) {
+        set<W>(key, std::optional<Value>(), now, std::move(done), op_kind::remove);
+    }
+
+    /// Atomically replaces the value of `key` with `fn(current)`, where either may be empty
+    /// (absent); completes with the new value.
+    template <auto W = configured, class Fn>
+    void update(const Key& key, Fn fn, time_point now, callback<update_result> done) {
+        constexpr unsigned w = checked<configured, W>().second;
+        start(operation{.key = key,
+                        .kind = op_kind::update,
+                        .r = config::r,
+                        .w = w,
+                        .change =
+                            [fn = std::move(fn)](const std::optional<Value>& v) {
+                                return outcome{fn(v), false};
+                            },
+                        .done =
+                            [done = std::move(done)](result<committed> c) {
+                                if (!c) return done(c.error());
+                                done(std::move(c->value));
+                            }},
+              now);
+    }
+
+    /// Sets `key` to `desired` only if it holds `expected` (empty: absent); otherwise completes
+    /// with errc::precondition_failed, and only then: the comparison was made on the value a
+    /// majority accepted again in the same round.
+    template <auto W = configured>
+    void compare_and_set(const Key& key, std::optional<Value> expected,
+                         std::optional<Value> desired, time_point now,
+                         callback<write_result> done) {
+        constexpr unsigned w = checked<configured, W>().second;
+        start(operation{.key = key,
+                        .kind = op_kind::write,
+                        .r = config::r,
+                        .w = w,
+                        .change =
+                            [expected = std::move(expected),
+                             desired = std::move(desired)](const std::optional<Value>& v) {
+                                if (v == expected) return outcome{desired, false};
+                                return outcome{v, true};  // write the current value back
+                            },
+                        .done = write_done(std::move(done))},
+              now);
+    }
+
+    /// Takes in a message from `from`.
+    void receive(node_id from, message m, time_point now) {
+        handle(from, std::move(m), now);
+        drain_local(now);
+    }
+
+    /// Fails requests past their deadline and restarts those whose backoff is over.
+    void tick(time_point now) {
+        std::vector<std::uint64_t> due;
+        for (const auto& [seq, op] : ops_)
+            if (op.deadline <= now || (op.ph == phase::backoff && op.retry_at <= now))
+                due.push_back(seq);
+        for (auto seq : due) {
+            auto it = ops_.find(seq);
+            if (it->second.deadline <= now) {
+                fail(seq, it->second.accept_sent ? errc::timeout : errc::unavailable);
+            } else {
+                begin_round(seq, it->second);
+            }
+        }
+        drain_local(now);
+    }
+
+    /// When tick() must next be called, if anything waits.
+    std::optional<time_point> next_deadline() const {
+        std::optional<time_point> next;
+        for (const auto& [seq, op] : ops_) {
+            auto at = op.ph == phase::backoff ? std::min(op.retry_at, op.deadline) : op.deadline;
+            if (!next || at < *next) next = at;
+        }
+        return next;
+    }
+
+    std::vector<outgoing> take_messages() { return std::exchange(outbox_, {}); }
+    std::vector<std::function<void()>> take_completions() { return std::exchange(done_, {}); }
+
+    /// Tells the proposer whether `peer` is believed reachable; a round that cannot reach a
+    /// majority is refused at once as `unavailable`.
+    void set_reachable(node_id peer, bool reachable) {
+        if (peer < n) reachable_[peer] = reachable;
+    }
+    bool reachable(node_id peer) const { return peer == self_ || (peer < n && reachable_[peer]); }
+
+    /// This acceptor's register of `key` (null if absent or collected).
+    const slot* find(const Key& key) const { return table_.find(key); }
+
+    template <class F>
+    void for_each(F&& f) const {
+        table_.for_each(std::forward<F>(f));
+    }
+
+    node_id id() const noexcept { return self_; }
+    const replica_stats& stats() const noexcept { return stats_; }
+
+private:
+    // read, write (put, compare_and_set), update and remove answer a client; collect is the
+    // deletion procedure's own round.
+    enum class op_kind { read, write, update, remove, collect };
+    enum class phase { prepare, accept, backoff };
+
+    struct outcome {
+        std::optional<Value> value;
+        bool precondition_failed = false;
+    };
+    struct committed {
+        std::optional<Value> value;
+        ballot b;
+    };
+
+    struct operation {
+        Key key;
+        op_kind kind;
+        unsigned r = 0, w = 0;
+        std::function<outcome(const std::optional<Value>&)> change{};
+        std::function<void(result<committed>)> done{};
+        phase ph = phase::prepare;
+        ballot b{};
+        unsigned attempt = 0;
+        bool accept_sent = false;  // from then on a failure may still take effect: timeout
+        time_point deadline{}, retry_at{};
+        std::vector<node_id> targets{};
+        std::vector<node_id> answered{};  // this phase, one answer per acceptor
+        unsigned oks = 0;
+        ballot best{};                   // highest accepted ballot among the promises
+        std::optional<Value> current{};  // its value
+        outcome next{};
+    };
+
+    template <auto R, auto W>
+    static constexpr std::pair<unsigned, unsigned> checked() {
+        constexpr unsigned r = detail::request_level<n, R, config::r>;
+        constexpr unsigned w = detail::request_level<n, W, config::w>;
+        static_assert(detail::quorum_sizes<n, r, w>::valid &&
+                      detail::quorum_rules<consistency, n, r, w>::valid);
+        return {r, w};
+    }
+
+    static std::function<void(result<committed>)> write_done(callback<write_result> done) {
+        return [done = std::move(done)](result<committed> c) {
+            if (!c) return done(c.error());
+            done(write_result{c->b});
+        };
+    }
+
+    template <auto W>
+    void set(const Key& key, std::optional<Value> value, time_point now,
+             callback<write_result> done, op_kind kind) {
+        constexpr unsigned w = checked<configured, W>().second;
+        start(operation{.key = key,
+                        .kind = kind,
+                        .r = config::r,
+                        .w = w,
+                        .change =
+                            [value = std::move(value)](const std::optional<Value>&) {
+                                return outcome{value, false};
+                            },
+                        .done = write_done(std::move(done))},
+              now);
+    }
+
+    void start(operation op, time_point now) {
+        if (op.kind != op_kind::collect) ++stats_.requests;
+        for (node_id i = 0; i < n; ++i)
+            if (reachable(i)) op.targets.push_back(i);
+        if (op.targets.size() < std::max(op.r, op.w)) {
+            if (op.kind != op_kind::collect) ++stats_.unavailable;
+            if (op.done) done_.push_back([d = std::move(op.done)] { d(errc::unavailable); });
+            return;
+        }
+        op.deadline = now + options_.request_timeout;
+        auto seq = next_sequence_++;
+        begin_round(seq, ops_.emplace(seq, std::move(op)).first->second);
+        drain_local(now);
+    }
+
+    void begin_round(std::uint64_t seq, operation& op) {
+        ++op.attempt;
+        op.ph = phase::prepare;
+        op.b = ballot{++counter_, self_};
+        op.answered.clear();
+        op.oks = 0;
+        op.best = {};
+        op.current.reset();
+        for (auto to : op.targets)
+            send(to, protocol::prepare<Key, Value>{{self_, seq}, op.key, op.b});
+    }
+
+    // Lost to a higher ballot: back off for a random time, longer each attempt, then try again.
+    void retry(std::uint64_t seq, operation& op, time_point now) {
+        ++stats_.retries;
+        if (op.attempt >= options_.max_attempts) {
+            fail(seq, op.accept_sent ? errc::timeout : errc::unavailable);
+            return;
+        }
+        op.ph = phase::backoff;
+        auto window = static_cast<std::uint64_t>(options_.backoff.count()) << (op.attempt - 1);
+        op.retry_at =
+            now + std::chrono::nanoseconds(1 + rng_.below(std::max<std::uint64_t>(window, 1)));
+    }
+
+    void handle(node_id from, message&& m, time_point now) {
+        std::visit(
+            [&](auto&& msg) {
+                using M = std::decay_t<decltype(msg)>;
+                if constexpr (std::is_same_v<M, protocol::prepare<Key, Value>>) {
+                    on_prepare(from, msg);
+                } else if constexpr (std::is_same_v<M, protocol::accept<Key, Value>>) {
+                    on_accept(from, std::move(msg));
+                } else if constexpr (std::is_same_v<M, protocol::erase<Key, Value>>) {
+                    on_erase(msg);
+                } else if constexpr (std::is_same_v<M, protocol::promise<Key, Value>>) {
+                    on_promise(from, std::move(msg), now);
+                } else {
+                    on_accepted(from, msg, now);
+                }
+            },
+            std::move(m));
+    }
+
+    // ---- acceptor ----
+
+    // A collected register is gone, so its ballots are too; ballots up to the highest collected
+    // tombstone's stay refused for absent keys, or a proposer that raced the deletion could
+    // bring the old value back. One number per acceptor, not per key.
+    ballot highest_seen(const slot* s) const {
+        return s ? std::max(s->promised, s->accepted) : floor_;
+    }
+
+    void on_prepare(node_id from, const protocol::prepare<Key, Value>& p) {
+        const slot* s = table_.find(p.key);
+        bool refuse = s ? (p.b < s->promised || p.b <= s->accepted) : p.b <= floor_;
+        if (refuse) {
+            send(from, protocol::promise<Key, Value>{p.id, p.b, false, {}, {}, highest_seen(s)});
+            return;
+        }
+        slot updated = s ? *s : slot{};
+        updated.promised = p.b;
+        send(from,
+             protocol::promise<Key, Value>{p.id, p.b, true, updated.accepted, updated.value, p.b});
+        table_.put(p.key, std::move(updated));
+    }
+
+    void on_accept(node_id from, protocol::accept<Key, Value>&& a) {
+        const slot* s = table_.find(a.key);
+        bool refuse = s ? (a.b < s->promised || a.b < s->accepted) : a.b <= floor_;
+        if (refuse) {
+            send(from, protocol::accepted<Key, Value>{a.id, a.b, false, highest_seen(s)});
+            return;
+        }
+        table_.put(a.key, slot{a.b, a.b, std::move(a.value)});
+        send(from, protocol::accepted<Key, Value>{a.id, a.b, true, a.b});
+    }
+
+    void on_erase(const protocol::erase<Key, Value>& e) {
+        const slot* s = table_.find(e.key);
+        if (!s || s->promised != e.b || s->accepted != e.b || s->value) return;  // moved on
+        table_.erase(e.key);
+        floor_ = std::max(floor_, e.b);
+        ++stats_.erased;
+    }
+
+    // ---- proposer ----
+
+    operation* current_phase(protocol::request_id id, ballot b, phase ph, node_id from) {
+        if (id.coordinator != self_) return nullptr;
+        auto it = ops_.find(id.sequence);
+        if (it == ops_.end() || it->second.ph != ph || it->second.b != b) return nullptr;
+        auto& answered = it->second.answered;
+        if (std::ranges::find(answered, from) != answered.end()) return nullptr;  // duplicate
+        answered.push_back(from);
+        return &it->second;
+    }
+
+    void on_promise(node_id from, protocol::promise<Key, Value>&& p, time_point now) {
+        counter_ = std::max(counter_, p.seen.counter);
+        operation* op = current_phase(p.id, p.b, phase::prepare, from);
+        if (!op) return;
+        if (!p.ok) {
+            if (op->answered.size() - op->oks > op->targets.size() - op->r)
+                retry(p.id.sequence, *op, now);
+            return;
+        }
+        ++op->oks;
+        if (p.accepted > op->best) {
+            op->best = p.accepted;
+            op->current = std::move(p.value);
+        }
+        if (op->oks < op->r) return;
+        op->next = op->change(op->current);
+        op->ph = phase::accept;
+        op->accept_sent = true;
+        op->answered.clear();
+        op->oks = 0;
+        for (auto to : op->targets)
+            send(to, protocol::accept<Key, Value>{p.id, op->key, op->b, op->next.value});
+    }
+
+    void on_accepted(node_id from, const protocol::accepted<Key, Value>& a, time_point now) {
+        counter_ = std::max(counter_, a.seen.counter);
+        operation* op = current_phase(a.id, a.b, phase::accept, from);
+        if (!op) return;
+        if (!a.ok) {
+            if (op->answered.size() - op->oks > op->targets.size() - op->w)
+                retry(a.id.sequence, *op, now);
+            return;
+        }
+        if (++op->oks < op->w) return;
+        commit(a.id.sequence, now);
+    }
+
+    void commit(std::uint64_t seq, time_point now) {
+        auto node = ops_.extract(seq);
+        operation& op = node.mapped();
+        if (op.done) {
+            if (op.next.precondition_failed) {
+                done_.push_back([d = std::move(op.done)] { d(errc::precondition_failed); });
+            } else {
+                done_.push_back(
+                    [d = std::move(op.done), c = committed{op.next.value, op.b}] { d(c); });
+            }
+        }
+        if (op.kind == op_kind::remove) {
+            collect(op.key, now);
+        } else if (op.kind == op_kind::collect && !op.next.precondition_failed) {
+            // Every replica accepted the tombstone under op.b: each may now drop the register.
+            for (node_id i = 0; i < n; ++i) send(i, protocol::erase<Key, Value>{op.key, op.b});
+        }
+    }
+
+    // The CASPaxos deletion procedure: after the tombstone is written, accept it again on ALL
+    // N acceptors (the identity change with W = N), then tell each to drop the register if it
+    // still holds that ballot. If a replica is unreachable, or the key was written again, the
+    // tombstone simply stays: safe, if not small. (The paper's proposer-cache step has no
+    // counterpart here: capkit's proposers keep no per-key cache.)
+    void collect(const Key& key, time_point now) {
+        start(operation{.key = key,
+                        .kind = op_kind::collect,
+                        .r = config::r,
+                        .w = n,
+                        .change =
+                            [](const std::optional<Value>& v) {
+                                return outcome{v, v.has_value()};  // rewritten: keep it
+                            }},
+              now);
+    }
+
+    void fail(std::uint64_t seq, errc e) {
+        auto node = ops_.extract(seq);
+        operation& op = node.mapped();
+        if (op.kind != op_kind::collect)
+            ++(e == errc::timeout ? stats_.timeouts : stats_.unavailable);
+        if (op.done) done_.push_back([d = std::move(op.done), e] { d(e); });
+    }
+
+    void send(node_id to, message m) {
+        if (to == self_) {
+            local_.emplace_back(std::move(m));
+        } else {
+            outbox_.push_back({to, std::move(m)});
+        }
+    }
+
+    void drain_local(time_point now) {
+        while (!local_.empty()) {
+            message m = std::move(local_.front());
+            local_.pop_front();
+            handle(self_, std::move(m), now);
+        }
+    }
+
+    static constexpr std::array<bool, n> all_reachable() {
+        std::array<bool, n> all{};
+        all.fill(true);
+        return all;
+    }
+
+    node_id self_;
+    replica_options options_;
+    detail::rng rng_;
+    std::uint64_t counter_ = 0;  // the highest ballot counter seen, so new ballots outbid it
+    ballot floor_{};             // see highest_seen
+    typename config::storage::template table<Key, slot> table_;
+    std::map<std::uint64_t, operation> ops_;
+    std::uint64_t next_sequence_ = 1;
+    std::vector<outgoing> outbox_;
+    std::deque<message> local_;
+    std::vector<std::function<void()>> done_;
+    std::array<bool, n> reachable_ = all_reachable();  // peers start reachable
+    replica_stats stats_;
+};
+
+}  // namespace capkit

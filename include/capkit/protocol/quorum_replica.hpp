@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::quorum_replica, the sans-I/O state machine of eventual, strong and
+/// linearizable replicas.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <capkit/error.hpp>
+#include <capkit/node_id.hpp>
+#include <capkit/policy/config.hpp>
+#include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/request_level.hpp>
+#include <capkit/protocol/results.hpp>
+#include <capkit/resolve/crdt_merge.hpp>
+#include <capkit/time.hpp>
+#include <capkit/version/hlc.hpp>
+
+namespace capkit {
+
+/// One node's share of a replicated key-value map, and the coordinator of the requests made on
+/// it, as a deterministic state machine: it is fed client requests, messages and the current
+/// time, and it produces messages to send (take_messages), client completions to run
+/// (take_completions) and the time it next needs waking (next_deadline). It never reads a clock,
+/// touches a socket or starts a thread, so any transport can drive it and a seed reproduces it.
+///
+/// Placement is all_nodes: the cluster's nodes are 0 .. N-1 and every node holds every key.
+template <class Key, class Value, class... Policies>
+class quorum_replica {
+public:
+    using key_type = Key;
+    using value_type = Value;
+    using config = capkit::config<Policies...>;
+    using resolver = typename config::resolver;
+    using consistency = typename config::consistency;
+    static constexpr unsigned n = config::n;
+    static constexpr bool holds_crdt = std::is_same_v<resolver, crdt_merge>;
+    static constexpr bool abd = std::is_same_v<consistency, linearizable>;
+
+    static_assert(!std::is_same_v<consistency, serial>,
+                  "capkit::quorum_replica: capkit::serial runs CASPaxos; use capkit::replica, "
+                  "which picks capkit::paxos_replica for it.");
+    static_assert(std::is_same_v<typename config::placement, all_nodes>,
+                  "capkit::quorum_replica: only capkit::all_nodes placement exists so far.");
+
+    /// What a replica stores per key: the value, or (but for CRDTs) an empty optional for a
+    /// deletion: a tombstone, so a stale replica cannot bring a deleted value back.
+    using item = std::conditional_t<holds_crdt, Value, std::optional<Value>>;
+    using state = typename resolver::template state<item>;
+    using context = typename resolver::context;
+    using message = protocol::message<Key, state>;
+    using read_result = capkit::read_result<Value, context>;
+    using write_result = capkit::write_result<context>;
+    /// What update() completes with: the CRDT as written.
+    using update_result = Value;
+    template <class T>
+    using callback = std::function<void(result<T>)>;
+
+    /// A message for node `to`.
+    struct outgoing {
+        node_id to;
+        message m;
+    };
+
+    explicit quorum_replica(node_id self, replica_options options = {})
+        : self_(self), options_(options), clock_(options.max_clock_offset) {}
+
+    /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
+    template <auto R = configured>
+    void get(const Key& key, time_point now, callback<read_result> done) {
+        constexpr unsigned r = detail::request_level<n, R, config::r>;
+        static_assert(detail::quorum_sizes<n, r, config::w>::valid &&
+                      detail::quorum_rules<consistency, n, r, config::w>::valid);
+        start(operation{.key = key,
+                        .kind = op_kind::get,
+                        .r = r,
+                        .w = config::w,
+                        .on_read = std::move(done)},
+              now);
+    }
+
+    /// Writes `value` over what `ctx` saw, to W replicas (or `W` given here).
+    template <auto W = configured>
+    void put(const Key& key, Value value, const context& ctx, time_point now,
+             callback<write_result> done) {
+        write<W>(key, item(std::move(value)), ctx, now, std::move(done));
+    }
+
+    /// Deletes `key` (writes a tombstone over what `ctx` saw).
+    template <auto W = configured>
+    void remove(const Key& key, const context& ctx, time_point now, callback<write_result> done) {
+        static_assert(!holds_crdt,
+                      "capkit::replica::remove: a CRDT key cannot be deleted (its merge would "
+                      "bring it back); remove elements inside the CRDT with update() instead.");
+        write<W>(key, item(), ctx, now, std::move(done));
+    }
+
+    /// Applies `op(crdt, self)` to this node's copy of the CRDT at `key` and replicates the
+    /// result to W replicas; completes with the CRDT as written.
+    template <auto W = configured, class Op>
+    void update(const Key& key, Op op, time_point now, callback<Value> done) {
+        static_assert(holds_crdt,
+                      "capkit::replica::update applies an operation to a CRDT value and needs "
+                      "capkit::crdt_merge; use put() with other resolvers.");
+        constexpr unsigned w = detail::request_level<n, W, config::w>;
+        static_assert(detail::quorum_sizes<n, config::r, w>::valid);
+        const state* stored = table_.find(key);
+        Value updated = stored ? stored->value : Value{};
+        op(updated, self_);
+        auto written = updated;
+        start(operation{.key = key,
+                        .kind = op_kind::put,
+                        .r = config::r,
+                        .w = w,
+                        .pending = std::move(updated),
+                        .on_write =
+                            [done = std::move(done),
+                             written = std::move(written)](result<write_result> r) {
+                                if (r)
+                                    done(written);
+                                else
+                                    done(r.error());
+                            }},
+              now);
+    }
+
+    /// Takes in a message from `from`.
+    void receive(node_id from, message m, time_point now) {
+        handle(from, std::move(m), now);
+        drain_local(now);
+    }
+
+    /// Fails the requests whose deadline has passed.
+    void tick(time_point now) {
+        std::vector<std::uint64_t> due;
+        for (const auto& [seq, op] : ops_)
+            if (op.deadline <= now) due.push_back(seq);
+        for (auto seq : due) expire(seq);
+        drain_local(now);
+    }
+
+    /// When tick() must next be called, if any request is waiting.
+    std::optional<time_point> next_deadline() const {
+        std::optional<time_point> next;
+        for (const auto& [seq, op] : ops_)
+            if (!next || op.deadline < *next) next = op.deadline;
+        return next;
+    }
+
+    /// The messages produced since the last call, for the transport to send.
+    std::vector<outgoing> take_messages() { return std::exchange(outbox_, {}); }
+
+    /// The client completions produced since the last call, to be run by the caller (never from
+    /// inside the state machine, so a callback may start another request).
+    std::vector<std::function<void()>> take_completions() { return std::exchange(done_, {}); }
+
+    /// Tells the coordinator whether `peer` is believed reachable (from a failure detector or a
+    /// test). A request that cannot reach its quorum is refused at once as `unavailable`.
+    void set_reachable(node_id peer, bool reachable) {
+        if (peer < n) reachable_[peer] = reachable;
+    }
+    bool reachable(node_id peer) const { return peer == self_ || (peer < n && reachable_[peer]); }
+
+    /// This node's own stored state of `key` (null if it never saw the key).
+    const state* find(const Key& key) const { return table_.find(key); }
+
+    /// Every key this node stores, with its state.
+    template <class F>
+    void for_each(F&& f) const {
+        table_.for_each(std::forward<F>(f));
+    }
+
+    node_id id() const noexcept { return self_; }
+    const replica_stats& stats() const noexcept { return stats_; }
+
+private:
+    enum class op_kind { get, put };
+    enum class phase { read, write, write_back };
+
+    // One client request coordinated here: a read phase (gets; linearizable puts, to learn the
+    // highest tag), then a write phase (puts; linearizable gets write back what they return).
+    struct operation {
+        Key key;
+        op_kind kind;
+        unsigned r = 0, w = 0;
+        std::optional<item> pending{};  // the value a put writes
+        context ctx{};
+        callback<read_result> on_read{};
+        callback<write_result> on_write{};
+        phase ph = phase::read;
+        time_point deadline{};
+        std::vector<node_id> targets{};
+        std::vector<std::pair<node_id, state>> replies{};  // read phase, one per replica
+        state merged{};                                    // join of the replies
+        state written{};                                   // what the write phase writes
+        std::vector<node_id> acked{};                      // write phase, one per replica
+        bool answered = false;
+    };
+
+    template <auto W>
+    void write(const Key& key, item value, const context& ctx, time_point now,
+               callback<write_result> done) {
+        constexpr unsigned w = detail::request_level<n, W, config::w>;
+        static_assert(detail::quorum_sizes<n, config::r, w>::valid &&
+                      detail::quorum_rules<consistency, n, config::r, w>::valid);
+        start(operation{.key = key,
+                        .kind = op_kind::put,
+                        .r = config::r,
+                        .w = w,
+                        .pending = std::move(value),
+                        .ctx = ctx,
+                        .on_write = std::move(done)},
+              now);
+    }
+
+    void start(operation op, time_point now) {
+        ++stats_.requests;
+        for (node_id i = 0; i < n; ++i)
+            if (reachable(i)) op.targets.push_back(i);
+        // ABD's reads write back and its writes read first: both phases need their quorum.
+        bool reads = op.kind == op_kind::get || abd;
+        bool writes = op.kind == op_kind::put || abd;
+        if ((reads && op.targets.size() < op.r) || (writes && op.targets.size() < op.w)) {
+            ++stats_.unavailable;
+            fail(op, errc::unavailable);  // nothing was sent: certainly no effect
+            return;
+        }
+        op.deadline = now + options_.request_timeout;
+        auto seq = next_sequence_++;
+        auto& placed = ops_.emplace(seq, std::move(op)).first->second;
+        protocol::request_id id{self_, seq};
+        if (placed.kind == op_kind::put && !abd) {
+            begin_write(seq, placed, local_write(placed, now));
+        } else {
+            for (auto to : placed.targets)
+                send(to, protocol::read_request<Key, state>{id, placed.key});
+        }
+        drain_local(now);
+    }
+
+    // The state a non-ABD write stores: the resolver applies it to this node's own copy.
+    state local_write(operation& op, time_point now) {
+        const state* stored = table_.find(op.key);
+        state base = stored ? *stored : state{};
+        typename resolver::stamp stamp{};
+        if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
+            stamp = clock_.now(now);
+        }
+        return resolver::write(base, op.ctx, self_, stamp, std::move(*op.pending));
+    }
+
+    void begin_write(std::uint64_t seq, operation& op, state written) {
+        op.ph = op.kind == op_kind::get ? phase::write_back : phase::write;
+        op.written = std::move(written);
+        protocol::request_id id{self_, seq};
+        for (auto to : op.targets) {
+            if (std::ranges::find(op.acked, to) != op.acked.end()) continue;
+            send(to, protocol::write_request<Key, state>{id, op.key, op.written});
+        }
+    }
+
+    void handle(node_id from, message&& m, time_point now) {
+        std::visit(
+            [&](auto&& msg) {
+                using M = std::decay_t<decltype(msg)>;
+                if constexpr (std::is_same_v<M, protocol::read_request<Key, state>>) {
+                    const state* stored = table_.find(msg.key);
+                    send(from,
+                         protocol::read_reply<Key, state>{msg.id, stored ? *stored : state{}});
+                } else if constexpr (std::is_same_v<M, protocol::write_request<Key, state>>) {
+                    store(msg.key, msg.state, now);
+                    send(from, protocol::write_reply{msg.id});
+                } else if constexpr (std::is_same_v<M, protocol::repair<Key, state>>) {
+                    store(msg.key, msg.state, now);
+                } else if constexpr (std::is_same_v<M, protocol::read_reply<Key, state>>) {
+                    on_read_reply(msg.id, from, std::move(msg.state));
+                } else {
+                    on_write_reply(msg.id, from);
+                }
+            },
+            std::move(m));
+    }
+
+    void store(const Key& key, const state& incoming, time_point now) {
+        if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp> && !abd) {
+            // Follow the writer's clock, so later writes coordinated here order after this one.
+            if (!clock_.update(incoming.stamp, now)) ++stats_.clock_refusals;
+        }
+        const state* stored = table_.find(key);
+        if (!stored) {
+            table_.put(key, incoming);
+            return;
+        }
+        state merged = resolver::merge(*stored, incoming);
+        if (!(merged == *stored)) table_.put(key, std::move(merged));
+    }
+
+    operation* find_op(protocol::request_id id) {
+        if (id.coordinator != self_) return nullptr;
+        auto it = ops_.find(id.sequence);
+        return it == ops_.end() ? nullptr : &it->second;
+    }
+
+    void on_read_reply(protocol::request_id id, node_id from, state s) {
+        operation* op = find_op(id);
+        if (!op || op->ph != phase::read) return;  // late, or the request moved on
+        for (const auto& [who, st] : op->replies)
+            if (who == from) return;  // a duplicate counts once
+        op->merged = resolver::merge(op->merged, s);
+        op->replies.emplace_back(from, std::move(s));
+        if (!op->answered && op->replies.size() >= op->r) {
+            if constexpr (abd) {
+                if (op->kind == op_kind::put) {
+                    // ABD: a tag above every tag a read quorum holds, never the local clock.
+                    auto tag = hlc::successor(op->merged.stamp);
+                    begin_write(
+                        id.sequence, *op,
+                        resolver::write(op->merged, {}, self_, tag, std::move(*op->pending)));
+                    return;
+                }
+                // Return only what a write quorum holds: write back unless it already does.
+                for (const auto& [who, st] : op->replies)
+                    if (st == op->merged) op->acked.push_back(who);
+                if (op->acked.size() < op->w) {
+                    begin_write(id.sequence, *op, op->merged);
+                    return;
+                }
+            }
+            answer_read(*op);
+        }
+        if (op->replies.size() == op->targets.size()) finish(id.sequence);
+    }
+
+    void on_write_reply(protocol::request_id id, node_id from) {
+        operation* op = find_op(id);
+        if (!op || op->ph == phase::read) return;
+        if (std::ranges::find(op->acked, from) != op->acked.end()) return;
+        op->acked.push_back(from);
+        if (op->acked.size() < op->w) return;
+        if (op->ph == phase::write_back) {
+            op->merged = op->written;
+            answer_read(*op);
+        } else {
+            auto cb = std::move(op->on_write);
+            done_.push_back([cb = std::move(cb), ctx = resolver::context_of(op->written)] {
+                cb(write_result{ctx});
+            });
+        }
+        ops_.erase(id.sequence);
+    }
+
+    void answer_read(operation& op) {
+        op.answered = true;
+        read_result out;
+        for (const auto& v : resolver::values(op.merged)) {
+            if constexpr (holds_crdt) {
+                out.values.push_back(v);
+            } else if (v) {
+                out.values.push_back(*v);
+            }
+        }
+        out.context = resolver::context_of(op.merged);
+        done_.push_back([cb = std::move(op.on_read), out = std::move(out)] { cb(out); });
+        repair_stale(op);
+    }
+
+    // Read repair: every replica that answered with less than the join gets the join.
+    void repair_stale(operation& op) {
+        for (auto& [who, st] : op.replies) {
+            if (st == op.merged) continue;
+            send(who, protocol::repair<Key, state>{op.key, op.merged});
+            st = op.merged;
+            ++stats_.read_repairs;
+        }
+    }
+
+    // A read stays after answering to hear from the remaining replicas and repair them.
+    void finish(std::uint64_t seq) {
+        auto it = ops_.find(seq);
+        if (it == ops_.end()) return;
+        if (it->second.ph == phase::read) repair_stale(it->second);
+        ops_.erase(it);
+    }
+
+    void expire(std::uint64_t seq) {
+        auto it = ops_.find(seq);
+        if (it == ops_.end()) return;
+        operation& op = it->second;
+        if (!op.answered) {
+            // A read, or an ABD write still in its read phase, had no effect: unavailable. A
+            // write that was sent may still take effect: timeout.
+            bool sent_write = op.kind == op_kind::put && op.ph == phase::write;
+            if (sent_write) {
+                ++stats_.timeouts;
+                fail(op, errc::timeout);
+            } else {
+                ++stats_.unavailable;
+                fail(op, errc::unavailable);
+            }
+        }
+        finish(seq);
+    }
+
+    void fail(operation& op, errc e) {
+        if (op.kind == op_kind::get) {
+            done_.push_back([cb = std::move(op.on_read), e] { cb(e); });
+        } else {
+            done_.push_back([cb = std::move(op.on_write), e] { cb(e); });
+        }
+        op.answered = true;
+    }
+
+    void send(node_id to, message m) {
+        if (to == self_) {
+            local_.emplace_back(std::move(m));
+        } else {
+            outbox_.push_back({to, std::move(m)});
+        }
+    }
+
+    // Messages to self are handled here, after the step that produced them, never re-entrantly.
+    void drain_local(time_point now) {
+        while (!local_.empty()) {
+            message m = std::move(local_.front());
+            local_.pop_front();
+            handle(self_, std::move(m), now);
+        }
+    }
+
+    node_id self_;
+    replica_options options_;
+    hlc clock_;
+    typename config::storage::template table<Key, state> table_;
+    std::map<std::uint64_t, operation> ops_;
+    std::uint64_t next_sequence_ = 1;
+    std::vector<outgoing> outbox_;
+    std::deque<message> local_;
+    std::vector<std::function<void()>> done_;
+    std::array<bool, n> reachable_ = all_reachable();  // peers start reachable
+    replica_stats stats_;
+
+    static constexpr std::array<bool, n> all_reachable() {
+        std::array<bool, n> all{};
+        all.fill(true);
+        return all;
+    }
+};
+
+}  // namespace capkit

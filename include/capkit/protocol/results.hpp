@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines what replicas return to clients, their options and their counters.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+namespace capkit {
+
+/// What a read returns: the values (none when the key is absent or deleted; several siblings
+/// under vector_clocks and dvv) and the causal context a later write passes back.
+template <class Value, class Context>
+struct read_result {
+    std::vector<Value> values;
+    Context context{};
+    bool found() const noexcept { return !values.empty(); }
+};
+
+/// What an acknowledged write returns: the causal context that covers it.
+template <class Context>
+struct write_result {
+    Context context{};
+};
+
+/// Settings of a replica that are not part of its type.
+struct replica_options {
+    /// How long a request may wait for its quorum before it fails.
+    std::chrono::nanoseconds request_timeout = std::chrono::seconds(1);
+    /// How far ahead of local time a peer's timestamp may be before the clock ignores it.
+    std::chrono::nanoseconds max_clock_offset = std::chrono::milliseconds(500);
+    /// serial: Paxos rounds a request may start when other proposers keep winning.
+    unsigned max_attempts = 5;
+    /// serial: the first retry waits a random time below this; each retry doubles it.
+    std::chrono::nanoseconds backoff = std::chrono::milliseconds(2);
+    /// serial: seeds the random backoff (mixed with the node id), so runs replay exactly.
+    std::uint64_t seed = 0;
+};
+
+/// Counters a replica keeps about itself.
+struct replica_stats {
+    std::uint64_t requests = 0;        ///< client requests coordinated here
+    std::uint64_t unavailable = 0;     ///< refused: too few replicas reachable or answering
+    std::uint64_t timeouts = 0;        ///< writes whose quorum was not confirmed in time
+    std::uint64_t read_repairs = 0;    ///< repair messages sent to stale replicas
+    std::uint64_t clock_refusals = 0;  ///< peer timestamps too far ahead to follow
+    std::uint64_t retries = 0;         ///< serial: rounds restarted after losing to a higher ballot
+    std::uint64_t erased = 0;          ///< serial: deleted keys whose registers were collected
+};
+
+}  // namespace capkit
