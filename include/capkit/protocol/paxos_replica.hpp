@@ -305,13 +305,16 @@ private:
             send(to, protocol::prepare<Key, Value>{{self_, seq}, op.key, op.b});
     }
 
-    // Lost to a higher ballot: back off for a random time, longer each attempt, then try again.
+    // Lost to a higher ballot. Before any accept was sent, back off for a random time (longer
+    // each attempt) and start a new round. After one was sent, never retry: a minority may have
+    // accepted this round's value, the next round would then find it and apply the change to it
+    // a second time (an increment counted twice). The honest answer is timeout.
     void retry(std::uint64_t seq, operation& op, time_point now) {
-        ++stats_.retries;
-        if (op.attempt >= options_.max_attempts) {
+        if (op.accept_sent || op.attempt >= options_.max_attempts) {
             fail(seq, op.accept_sent ? errc::timeout : errc::unavailable);
             return;
         }
+        ++stats_.retries;
         op.ph = phase::backoff;
         auto window = static_cast<std::uint64_t>(options_.backoff.count()) << (op.attempt - 1);
         op.retry_at =
