@@ -45,7 +45,9 @@ public:
             case errc::unauthenticated:
                 return "unauthenticated: the peer proved no identity";
             case errc::clock_offset_exceeded:
-                return "clock offset exceeded: a remote timestamp is too far in the future";
+                return "clock offset exceeded: a remote timestamp is further ahead than the "
+                       "allowed offset; check the nodes' clock synchronisation (NTP) or raise "
+                       "the maximum offset";
         }
         return "unknown capkit error";
     }

@@ -1,10 +1,10 @@
 // crdt_merge merges values, so a value must know how to merge.
 #include <archetypes/max_register.hpp>
-#include <capkit/policy/config.hpp>
-#include <capkit/resolve/crdt_merge.hpp>
-using c = capkit::config<capkit::crdt_merge>;
+#include <capkit/protocol/replica.hpp>
+#include <string>
 #ifdef CAPKIT_CONTROL
-c::state<capkit::archetypes::max_register> s;
+using r = capkit::replica<std::string, capkit::archetypes::max_register, capkit::crdt_merge>;
 #else
-c::state<int> s;
+using r = capkit::replica<std::string, int, capkit::crdt_merge>;
 #endif
+static_assert(sizeof(r) > 0);

@@ -5,4 +5,4 @@ using q = capkit::quorum<1, 1, 1>;
 #else
 using q = capkit::quorum<0, 1, 1>;
 #endif
-static_assert(q::n >= 0);
+static_assert(q::n == 1);

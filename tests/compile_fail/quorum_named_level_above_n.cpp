@@ -5,4 +5,4 @@ using q = capkit::quorum<1, capkit::one, 1>;
 #else
 using q = capkit::quorum<1, capkit::two, 1>;
 #endif
-static_assert(q::r >= 0);
+static_assert(q::r == 1);

@@ -5,4 +5,4 @@ using q = capkit::quorum<3, 2, 3>;
 #else
 using q = capkit::quorum<3, 2, 4>;
 #endif
-static_assert(q::w >= 0);
+static_assert(q::w == 3);

@@ -29,3 +29,8 @@ TEST_CASE("crdt_merge merge is order-free", "[resolve][crdt_merge]") {
     CHECK(crdt_merge::merge(a, b) == crdt_merge::merge(b, a));
     CHECK(crdt_merge::merge(a, a) == a);
 }
+
+TEST_CASE("crdt_merge is no resolver for a value that is not a CRDT", "[resolve][crdt_merge]") {
+    STATIC_REQUIRE_FALSE(capkit::resolver<crdt_merge, int>);
+    STATIC_REQUIRE_FALSE(capkit::resolver<crdt_merge>);
+}

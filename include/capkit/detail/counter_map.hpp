@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <compare>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <span>
 #include <utility>
@@ -40,10 +41,14 @@ public:
         }
     }
 
-    /// Adds `by` to the counter of `n` and returns the new value.
+    /// Adds `by` to the counter of `n` and returns the new value. A counter saturates at the
+    /// largest uint64 rather than wrap to zero: wrapping would move a state back down its order.
     std::uint64_t increment(node_id n, std::uint64_t by = 1) {
         auto it = find(n);
-        if (it != entries_.end() && it->first == n) return it->second += by;
+        if (it != entries_.end() && it->first == n) {
+            constexpr auto top = std::numeric_limits<std::uint64_t>::max();
+            return it->second = by > top - it->second ? top : it->second + by;
+        }
         if (by == 0) return 0;
         entries_.insert(it, entry{n, by});
         return by;

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include <capkit/crdt/crdt.hpp>
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
@@ -52,6 +53,12 @@ public:
                   "which picks capkit::paxos_replica for it.");
     static_assert(std::is_same_v<typename config::placement, all_nodes>,
                   "capkit::quorum_replica: only capkit::all_nodes placement exists so far.");
+
+    static_assert(!holds_crdt || crdt<Value>,
+                  "capkit::crdt_merge: the value type must model capkit::crdt (a default "
+                  "constructible, equality comparable type with merge(const T&) and value()); "
+                  "use a capkit CRDT such as capkit::g_counter or capkit::or_set<T>, or choose "
+                  "capkit::lww<> for plain values.");
 
     /// What a replica stores per key: the value, or (but for CRDTs) an empty optional for a
     /// deletion: a tombstone, so a stale replica cannot bring a deleted value back.

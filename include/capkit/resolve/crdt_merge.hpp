@@ -26,14 +26,10 @@ struct crdt_merge {
         friend bool operator==(const context&, const context&) = default;
     };
 
-    /// The CRDT itself; a default one means "never written".
-    template <class T>
+    /// The CRDT itself; a default one means "never written". Constrained rather than asserted,
+    /// so `resolver<crdt_merge, int>` answers false; replicas assert with a sentence.
+    template <crdt T>
     struct state {
-        static_assert(crdt<T>,
-                      "capkit::crdt_merge: the value type must model capkit::crdt (a default "
-                      "constructible, equality comparable type with merge(const T&) and value()); "
-                      "use a capkit CRDT such as capkit::g_counter or capkit::or_set<T>, or choose "
-                      "capkit::lww<> for plain values.");
         T value{};
         friend bool operator==(const state&, const state&) = default;
     };

@@ -76,4 +76,6 @@ struct lww {
     }
 };
 
+static_assert(resolver<lww<>, int>);
+
 }  // namespace capkit

@@ -39,7 +39,9 @@ public:
     /// A clock that refuses remote timestamps more than 500 ms ahead of physical time.
     hlc() noexcept = default;
     /// A clock that refuses remote timestamps more than `max_offset` ahead of physical time.
-    explicit hlc(physical_time max_offset) noexcept : max_offset_(max_offset) {}
+    /// A negative offset counts as zero.
+    explicit hlc(physical_time max_offset) noexcept
+        : max_offset_(std::max(max_offset, physical_time::zero())) {}
 
     /// Stamps a local event or a send at physical time `pt`; strictly greater than any earlier.
     timestamp now(physical_time pt) noexcept {
