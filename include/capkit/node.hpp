@@ -87,9 +87,10 @@ public:
 
 private:
     void flush() {
-        for (auto& out : replica_.take_messages())
-            if (transport_.send(replica_.id(), out.to, std::move(out.m)) != send_status::sent)
+        replica_.drain_messages([this](node_id to, typename Replica::message&& m) {
+            if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)
                 ++send_failures_;
+        });
         if (auto deadline = replica_.next_deadline()) transport_.wake(replica_.id(), *deadline);
         for (auto& complete : replica_.take_completions()) complete();
     }

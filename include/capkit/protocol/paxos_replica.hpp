@@ -192,6 +192,12 @@ public:
     }
 
     std::vector<outgoing> take_messages() { return std::exchange(outbox_, {}); }
+    /// As quorum_replica::drain_messages.
+    template <class F>
+    void drain_messages(F&& f) {
+        for (auto& out : outbox_) f(out.to, std::move(out.m));
+        outbox_.clear();
+    }
     std::vector<std::function<void()>> take_completions() { return std::exchange(done_, {}); }
 
     /// Tells the proposer whether `peer` is believed reachable; a round that cannot reach a

@@ -167,6 +167,15 @@ public:
     /// The messages produced since the last call, for the transport to send.
     std::vector<outgoing> take_messages() { return std::exchange(outbox_, {}); }
 
+    /// Hands each message produced since the last call to `f(to, message&&)`, keeping the
+    /// buffer for the next step. `f` must not feed this replica (transports queue, never deliver
+    /// inside send).
+    template <class F>
+    void drain_messages(F&& f) {
+        for (auto& out : outbox_) f(out.to, std::move(out.m));
+        outbox_.clear();
+    }
+
     /// The client completions produced since the last call, to be run by the caller (never from
     /// inside the state machine, so a callback may start another request).
     std::vector<std::function<void()>> take_completions() { return std::exchange(done_, {}); }
@@ -247,32 +256,51 @@ private:
         auto& placed = ops_.emplace(seq, std::move(op)).first->second;
         protocol::request_id id{self_, seq};
         if (placed.kind == op_kind::put && !abd) {
-            begin_write(seq, placed, local_write(placed, now));
+            begin_write(seq, placed, local_write(placed, now), now);
         } else {
             for (auto to : placed.targets)
-                send(to, protocol::read_request<Key, state>{id, placed.key});
+                if (to != self_) send(to, protocol::read_request<Key, state>{id, placed.key});
+            // This node's own answer needs no message. Last: it may complete the request.
+            const state* stored = table_.find(placed.key);
+            on_read_reply(id, self_, stored ? *stored : state{}, now);
         }
         drain_local(now);
     }
 
     // The state a non-ABD write stores: the resolver applies it to this node's own copy.
     state local_write(operation& op, time_point now) {
+        static const state never_written{};
         const state* stored = table_.find(op.key);
-        state base = stored ? *stored : state{};
+        const state& base = stored ? *stored : never_written;
         typename resolver::stamp stamp{};
         if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
+            // A write is stamped after the version its client read, even by a lagging clock.
+            if constexpr (requires { op.ctx.at; }) {
+                if (!clock_.update(op.ctx.at, now)) ++stats_.clock_refusals;
+            }
             stamp = clock_.now(now);
         }
         return resolver::write(base, op.ctx, self_, stamp, std::move(*op.pending));
     }
 
-    void begin_write(std::uint64_t seq, operation& op, state written) {
+    // Sends the write to every target that does not hold it yet and applies it here directly.
+    // The caller must not touch `op` afterwards: this node's own ack may complete it.
+    void begin_write(std::uint64_t seq, operation& op, state written, time_point now) {
         op.ph = op.kind == op_kind::get ? phase::write_back : phase::write;
         op.written = std::move(written);
         protocol::request_id id{self_, seq};
+        bool here = false;
         for (auto to : op.targets) {
             if (std::ranges::find(op.acked, to) != op.acked.end()) continue;
-            send(to, protocol::write_request<Key, state>{id, op.key, op.written});
+            if (to == self_) {
+                here = true;
+            } else {
+                send(to, protocol::write_request<Key, state>{id, op.key, op.written});
+            }
+        }
+        if (here) {
+            store(op.key, op.written, now);
+            on_write_reply(id, self_);
         }
     }
 
@@ -285,12 +313,12 @@ private:
                     send(from,
                          protocol::read_reply<Key, state>{msg.id, stored ? *stored : state{}});
                 } else if constexpr (std::is_same_v<M, protocol::write_request<Key, state>>) {
-                    store(msg.key, msg.state, now);
+                    store(msg.key, std::move(msg.state), now);
                     send(from, protocol::write_reply{msg.id});
                 } else if constexpr (std::is_same_v<M, protocol::repair<Key, state>>) {
-                    store(msg.key, msg.state, now);
+                    store(msg.key, std::move(msg.state), now);
                 } else if constexpr (std::is_same_v<M, protocol::read_reply<Key, state>>) {
-                    on_read_reply(msg.id, from, std::move(msg.state));
+                    on_read_reply(msg.id, from, std::move(msg.state), now);
                 } else {
                     on_write_reply(msg.id, from);
                 }
@@ -298,18 +326,21 @@ private:
             std::move(m));
     }
 
-    void store(const Key& key, const state& incoming, time_point now) {
+    // Joins an incoming state into this node's own, in one lookup and without a copy when the
+    // incoming state loses.
+    template <class S>
+    void store(const Key& key, S&& incoming, time_point now) {
         if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp> && !abd) {
             // Follow the writer's clock, so later writes coordinated here order after this one.
             if (!clock_.update(incoming.stamp, now)) ++stats_.clock_refusals;
         }
-        const state* stored = table_.find(key);
-        if (!stored) {
-            table_.put(key, incoming);
-            return;
-        }
-        state merged = resolver::merge(*stored, incoming);
-        if (!(merged == *stored)) table_.put(key, std::move(merged));
+        table_.update(key, [&](state& stored, bool fresh) {
+            if (fresh) {
+                stored = std::forward<S>(incoming);
+            } else {
+                join_into<resolver>(stored, std::forward<S>(incoming));
+            }
+        });
     }
 
     operation* find_op(protocol::request_id id) {
@@ -318,28 +349,34 @@ private:
         return it == ops_.end() ? nullptr : &it->second;
     }
 
-    void on_read_reply(protocol::request_id id, node_id from, state s) {
+    void on_read_reply(protocol::request_id id, node_id from, state s, time_point now) {
         operation* op = find_op(id);
         if (!op || op->ph != phase::read) return;  // late, or the request moved on
         for (const auto& [who, st] : op->replies)
             if (who == from) return;  // a duplicate counts once
-        op->merged = resolver::merge(op->merged, s);
+        if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp> && !abd) {
+            if (!clock_.update(s.stamp, now)) ++stats_.clock_refusals;  // follow what we read
+        }
+        join_into<resolver>(op->merged, s);
         op->replies.emplace_back(from, std::move(s));
         if (!op->answered && op->replies.size() >= op->r) {
             if constexpr (abd) {
                 if (op->kind == op_kind::put) {
-                    // ABD: a tag above every tag a read quorum holds, never the local clock.
-                    auto tag = hlc::successor(op->merged.stamp);
+                    // ABD: a tag above every tag a read quorum holds, never the local clock;
+                    // and above this node's last tag, or two concurrent writes through this
+                    // node that read the same quorum would share one.
+                    auto tag = hlc::successor(std::max(op->merged.stamp, last_tag_));
+                    last_tag_ = tag;
                     begin_write(
                         id.sequence, *op,
-                        resolver::write(op->merged, {}, self_, tag, std::move(*op->pending)));
+                        resolver::write(op->merged, {}, self_, tag, std::move(*op->pending)), now);
                     return;
                 }
                 // Return only what a write quorum holds: write back unless it already does.
                 for (const auto& [who, st] : op->replies)
                     if (st == op->merged) op->acked.push_back(who);
                 if (op->acked.size() < op->w) {
-                    begin_write(id.sequence, *op, op->merged);
+                    begin_write(id.sequence, *op, op->merged, now);
                     return;
                 }
             }
@@ -369,15 +406,19 @@ private:
     void answer_read(operation& op) {
         op.answered = true;
         read_result out;
-        for (const auto& v : resolver::values(op.merged)) {
-            if constexpr (holds_crdt) {
-                out.values.push_back(v);
-            } else if (v) {
-                out.values.push_back(*v);
+        static const state never_written{};
+        // A CRDT never written reads as absent, not as an empty CRDT.
+        if (!holds_crdt || !(op.merged == never_written))
+            for (const auto& v : resolver::values(op.merged)) {
+                if constexpr (holds_crdt) {
+                    out.values.push_back(v);
+                } else if (v) {
+                    out.values.push_back(*v);
+                }
             }
-        }
         out.context = resolver::context_of(op.merged);
-        done_.push_back([cb = std::move(op.on_read), out = std::move(out)] { cb(out); });
+        done_.push_back(
+            [cb = std::move(op.on_read), out = std::move(out)]() mutable { cb(std::move(out)); });
         repair_stale(op);
     }
 
@@ -447,6 +488,7 @@ private:
     node_id self_;
     replica_options options_;
     hlc clock_;
+    hlc::timestamp last_tag_{};  // linearizable: the last ABD tag this node wrote with
     typename config::storage::template table<Key, state> table_;
     std::map<std::uint64_t, operation> ops_;
     std::uint64_t next_sequence_ = 1;

@@ -2,10 +2,12 @@
 /// @file Defines capkit::lww, the last-writer-wins resolver.
 #pragma once
 
+#include <concepts>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include <capkit/detail/static_string.hpp>
@@ -57,10 +59,21 @@ struct lww {
         return wins(b, a) ? b : a;
     }
 
+    /// merge() in place: `into` takes `from` only if `from` wins, so a losing state costs nothing.
+    template <class T, class From>
+    requires std::same_as<std::remove_cvref_t<From>, state<T>>
+    static bool join_into(state<T>& into, From&& from) {
+        if (!wins(from, into)) return false;
+        into = std::forward<From>(from);
+        return true;
+    }
+
     /// The write replaces the stored value only if its stamp is later: LWW can drop a write.
     template <class T>
     static state<T> write(const state<T>& stored, const context&, node_id self, stamp at, T v) {
-        return merge(stored, state<T>{std::move(v), at, self});
+        state<T> written{std::move(v), at, self};
+        if (wins(stored, written)) return stored;
+        return written;
     }
 
     template <class T>

@@ -34,6 +34,20 @@ concept resolver = policy_of<R, resolver_category> &&
     { R::context_of(s) } -> std::same_as<typename R::context>;
 };
 
+/// Joins `from` into `into` and says whether `into` changed: the resolver's own `join_into` when
+/// it has one (lww: assign only if `from` wins, no copy otherwise), else through merge().
+template <class R, class State, class From>
+bool join_into(State& into, From&& from) {
+    if constexpr (requires { R::join_into(into, std::forward<From>(from)); }) {
+        return R::join_into(into, std::forward<From>(from));
+    } else {
+        State joined = R::merge(into, from);
+        if (joined == into) return false;
+        into = std::move(joined);
+        return true;
+    }
+}
+
 /// The stamp of resolvers that order versions causally rather than by time.
 struct no_stamp {
     friend bool operator==(no_stamp, no_stamp) = default;

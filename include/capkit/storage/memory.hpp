@@ -27,6 +27,11 @@ struct memory {
             return it == map_.end() ? nullptr : &it->second;
         }
         void put(const Key& k, State s) { map_.insert_or_assign(k, std::move(s)); }
+        template <class F>
+        void update(const Key& k, F&& f) {
+            auto [it, fresh] = map_.try_emplace(k);
+            f(it->second, fresh);
+        }
         bool erase(const Key& k) { return map_.erase(k) != 0; }
         std::size_t size() const noexcept { return map_.size(); }
         template <class F>

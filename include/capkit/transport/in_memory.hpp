@@ -51,7 +51,7 @@ public:
     send_status send(node_id from, node_id to, Message m) {
         if (!nodes_.contains(to)) return send_status::unknown_node;
         if (queue_.size() >= max_queue_) return send_status::queue_full;
-        if (cut_.contains({from, to})) {
+        if (is_cut(from, to)) {
             ++dropped_;
             return send_status::sent;  // lost on the way, unknown to the sender
         }
@@ -73,13 +73,14 @@ public:
     /// it, or sleeping until it on the steady clock). False when there is nothing left to do.
     bool step() {
         if (!queue_.empty()) {
-            auto pick =
-                order_ ? queue_.begin() + static_cast<std::ptrdiff_t>(order_->below(queue_.size()))
-                       : queue_.begin();
-            auto env = std::move(*pick);
-            queue_.erase(pick);
+            if (order_) {  // bring the drawn message to the front
+                auto pick = static_cast<std::size_t>(order_->below(queue_.size()));
+                if (pick != 0) std::swap(queue_.front(), queue_[pick]);
+            }
+            auto env = std::move(queue_.front());
+            queue_.pop_front();
             // A link cut while the message was in flight loses it too.
-            if (cut_.contains({env.from, env.to})) {
+            if (is_cut(env.from, env.to)) {
                 ++dropped_;
                 return true;
             }
@@ -146,13 +147,17 @@ public:
     /// Restores every link.
     void heal() { cut_.clear(); }
     /// True when messages from `from` reach `to`.
-    bool linked(node_id from, node_id to) const { return !cut_.contains({from, to}); }
+    bool linked(node_id from, node_id to) const { return !is_cut(from, to); }
 
     std::size_t delivered() const noexcept { return delivered_; }
     std::size_t dropped() const noexcept { return dropped_; }
     std::size_t in_flight() const noexcept { return queue_.size(); }
 
 private:
+    bool is_cut(node_id from, node_id to) const {
+        return !cut_.empty() && cut_.contains({from, to});
+    }
+
     struct endpoint {
         std::function<void(node_id, Message&&)> receiver;
         std::function<void()> waker;

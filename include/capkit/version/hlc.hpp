@@ -6,6 +6,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <iosfwd>
 #include <limits>
 #include <string_view>
 
@@ -29,10 +30,12 @@ public:
         std::uint64_t wall = 0;     ///< nanoseconds, the largest physical time observed
         std::uint32_t logical = 0;  ///< orders events that share `wall`
         friend auto operator<=>(const timestamp&, const timestamp&) = default;
-        /// Prints `wall.logical`; a template so this header needs no <ostream>.
-        template <class Stream>
-        friend Stream& operator<<(Stream& os, const timestamp& t) {
-            return os << t.wall << '.' << t.logical;
+        /// Prints `wall.logical`; a template on the stream so this header needs only <iosfwd>.
+        template <class Char, class Traits>
+        friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                            const timestamp& t) {
+            os << t.wall << '.' << t.logical;
+            return os;
         }
     };
 
