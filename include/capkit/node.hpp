@@ -91,7 +91,9 @@ private:
             if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)
                 ++send_failures_;
         });
-        if (auto deadline = replica_.next_deadline()) transport_.wake(replica_.id(), *deadline);
+        // Always restate the deadline: a request that completed must not leave a stale wake-up.
+        transport_.wake(replica_.id(),
+                        replica_.next_deadline().value_or(Transport::time_point::max()));
         for (auto& complete : replica_.take_completions()) complete();
     }
 

@@ -467,3 +467,12 @@ TEST_CASE("a duplicated read repair changes nothing the second time", "[protocol
     CHECK(once == *h.replicas[0].find("k"));
     CHECK(h.take(2).empty());  // a repair has no reply
 }
+
+TEST_CASE("a completed request leaves no wake-up behind", "[protocol]") {
+    // Virtual time must not jump to an old deadline once every request has completed.
+    capkit::cluster<capkit::replica<std::string, std::string, capkit::quorum<3, 2, 2>>> c;
+    REQUIRE(c.at(0).put("k", "v").has_value());
+    REQUIRE(c.at(1).get("k").has_value());
+    c.settle();
+    CHECK(c.network().now() == capkit::time_point::zero());
+}

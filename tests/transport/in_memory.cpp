@@ -292,3 +292,15 @@ TEST_CASE("in_memory on the steady clock tells real time", "[transport][in_memor
     net.advance(1h);  // no-op on the steady clock
     CHECK(net.now() < start + 1h);
 }
+
+TEST_CASE("in_memory: a wake-up at time_point::max() cancels the earlier one", "[transport]") {
+    capkit::in_memory<int> net;
+    int woken = 0;
+    net.attach(
+        0, [](capkit::node_id, int&&) {}, [&] { ++woken; });
+    net.wake(0, std::chrono::seconds(5));
+    net.wake(0, capkit::time_point::max());
+    CHECK_FALSE(net.step());  // nothing left to do
+    CHECK(woken == 0);
+    CHECK(net.now() == capkit::time_point::zero());  // and virtual time did not move
+}

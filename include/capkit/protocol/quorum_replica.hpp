@@ -5,16 +5,18 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <capkit/crdt/crdt.hpp>
 #include <capkit/error.hpp>
@@ -152,6 +154,7 @@ public:
         std::vector<std::uint64_t> due;
         for (const auto& [seq, op] : ops_)
             if (op.deadline <= now) due.push_back(seq);
+        std::ranges::sort(due);  // in request order, whatever the map's order
         for (auto seq : due) expire(seq);
         drain_local(now);
     }
@@ -215,11 +218,11 @@ private:
         callback<write_result> on_write{};
         phase ph = phase::read;
         time_point deadline{};
-        std::vector<node_id> targets{};
+        std::bitset<n> targets{};                          // replicas asked (believed reachable)
         std::vector<std::pair<node_id, state>> replies{};  // read phase, one per replica
         state merged{};                                    // join of the replies
-        state written{};                                   // what the write phase writes
-        std::vector<node_id> acked{};                      // write phase, one per replica
+        std::bitset<n> acked{};                            // write phase
+        context written_context{};                         // what a put completes with
         bool answered = false;
     };
 
@@ -242,11 +245,12 @@ private:
     void start(operation op, time_point now) {
         ++stats_.requests;
         for (node_id i = 0; i < n; ++i)
-            if (reachable(i)) op.targets.push_back(i);
+            if (reachable(i)) op.targets.set(i);
         // ABD's reads write back and its writes read first: both phases need their quorum.
         bool reads = op.kind == op_kind::get || abd;
         bool writes = op.kind == op_kind::put || abd;
-        if ((reads && op.targets.size() < op.r) || (writes && op.targets.size() < op.w)) {
+        auto reach = op.targets.count();
+        if ((reads && reach < op.r) || (writes && reach < op.w)) {
             ++stats_.unavailable;
             fail(op, errc::unavailable);  // nothing was sent: certainly no effect
             return;
@@ -258,8 +262,9 @@ private:
         if (placed.kind == op_kind::put && !abd) {
             begin_write(seq, placed, local_write(placed, now), now);
         } else {
-            for (auto to : placed.targets)
-                if (to != self_) send(to, protocol::read_request<Key, state>{id, placed.key});
+            for (node_id to = 0; to < n; ++to)
+                if (placed.targets[to] && to != self_)
+                    send(to, protocol::read_request<Key, state>{id, placed.key});
             // This node's own answer needs no message. Last: it may complete the request.
             const state* stored = table_.find(placed.key);
             on_read_reply(id, self_, stored ? *stored : state{}, now);
@@ -287,19 +292,13 @@ private:
     // The caller must not touch `op` afterwards: this node's own ack may complete it.
     void begin_write(std::uint64_t seq, operation& op, state written, time_point now) {
         op.ph = op.kind == op_kind::get ? phase::write_back : phase::write;
-        op.written = std::move(written);
+        op.written_context = resolver::context_of(written);
         protocol::request_id id{self_, seq};
-        bool here = false;
-        for (auto to : op.targets) {
-            if (std::ranges::find(op.acked, to) != op.acked.end()) continue;
-            if (to == self_) {
-                here = true;
-            } else {
-                send(to, protocol::write_request<Key, state>{id, op.key, op.written});
-            }
-        }
-        if (here) {
-            store(op.key, op.written, now);
+        for (node_id to = 0; to < n; ++to)
+            if (op.targets[to] && !op.acked[to] && to != self_)
+                send(to, protocol::write_request<Key, state>{id, op.key, written});
+        if (!op.acked[self_]) {
+            store(op.key, std::move(written), now);
             on_write_reply(id, self_);
         }
     }
@@ -350,6 +349,7 @@ private:
     }
 
     void on_read_reply(protocol::request_id id, node_id from, state s, time_point now) {
+        if (from >= n) return;
         operation* op = find_op(id);
         if (!op || op->ph != phase::read) return;  // late, or the request moved on
         for (const auto& [who, st] : op->replies)
@@ -374,31 +374,30 @@ private:
                 }
                 // Return only what a write quorum holds: write back unless it already does.
                 for (const auto& [who, st] : op->replies)
-                    if (st == op->merged) op->acked.push_back(who);
-                if (op->acked.size() < op->w) {
+                    if (st == op->merged) op->acked.set(who);
+                if (op->acked.count() < op->w) {
                     begin_write(id.sequence, *op, op->merged, now);
                     return;
                 }
             }
             answer_read(*op);
         }
-        if (op->replies.size() == op->targets.size()) finish(id.sequence);
+        if (op->replies.size() == op->targets.count()) finish(id.sequence);
     }
 
     void on_write_reply(protocol::request_id id, node_id from) {
+        if (from >= n) return;
         operation* op = find_op(id);
         if (!op || op->ph == phase::read) return;
-        if (std::ranges::find(op->acked, from) != op->acked.end()) return;
-        op->acked.push_back(from);
-        if (op->acked.size() < op->w) return;
+        if (op->acked[from]) return;  // a duplicate counts once
+        op->acked.set(from);
+        if (op->acked.count() < op->w) return;
         if (op->ph == phase::write_back) {
-            op->merged = op->written;
             answer_read(*op);
         } else {
             auto cb = std::move(op->on_write);
-            done_.push_back([cb = std::move(cb), ctx = resolver::context_of(op->written)] {
-                cb(write_result{ctx});
-            });
+            done_.push_back(
+                [cb = std::move(cb), ctx = op->written_context] { cb(write_result{ctx}); });
         }
         ops_.erase(id.sequence);
     }
@@ -490,7 +489,7 @@ private:
     hlc clock_;
     hlc::timestamp last_tag_{};  // linearizable: the last ABD tag this node wrote with
     typename config::storage::template table<Key, state> table_;
-    std::map<std::uint64_t, operation> ops_;
+    boost::unordered_flat_map<std::uint64_t, operation> ops_;  // by sequence number
     std::uint64_t next_sequence_ = 1;
     std::vector<outgoing> outbox_;
     std::deque<message> local_;

@@ -66,7 +66,12 @@ public:
 
     void wake(node_id node, time_point at) {
         auto it = nodes_.find(node);
-        if (it != nodes_.end()) it->second.wake_at = at;
+        if (it == nodes_.end()) return;
+        if (at == time_point::max()) {
+            it->second.wake_at.reset();
+        } else {
+            it->second.wake_at = at;
+        }
     }
 
     /// Delivers one message, or else fires the earliest due wake-up (advancing virtual time to
