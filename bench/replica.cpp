@@ -257,7 +257,7 @@ void bm_raw_find(benchmark::State& st, std::size_t n) {
 // --- Registration ---------------------------------------------------------------------------
 
 // The combinations capkit::config accepts (its quorum_rules): strong and linearizable need
-// R + W > N, so quorum_3_1_1 runs only under eventual; serial would need majorities.
+// R + W > N, so quorum_3_1_1 runs only under eventual; serial needs majorities.
 template <class Q, class C>
 constexpr bool accepted = (!C::needs_overlap || Q::overlapping) &&
                           (!C::needs_majorities ||
@@ -270,13 +270,13 @@ constexpr auto accepted_combo = [](auto combo) {
 };
 
 // Quorum and consistency vary slowest, so the benchmarks of one loaded cluster run together.
-constexpr auto grid =
-    hana::filter(hana::cartesian_product(hana::make_tuple(
-                     hana::tuple_t<capkit::quorum<1>, capkit::quorum<3>, capkit::quorum<5>,
-                                   capkit::quorum<3, capkit::one, capkit::one>>,
-                     hana::tuple_t<capkit::eventual, capkit::strong, capkit::linearizable>,
-                     hana::tuple_t<put_op, get_op, mix_op>, hana::tuple_t<uniform, zipfian>)),
-                 accepted_combo);
+constexpr auto grid = hana::filter(
+    hana::cartesian_product(hana::make_tuple(
+        hana::tuple_t<capkit::quorum<1>, capkit::quorum<3>, capkit::quorum<5>,
+                      capkit::quorum<3, capkit::one, capkit::one>>,
+        hana::tuple_t<capkit::eventual, capkit::strong, capkit::linearizable, capkit::serial>,
+        hana::tuple_t<put_op, get_op, mix_op>, hana::tuple_t<uniform, zipfian>)),
+    accepted_combo);
 
 [[maybe_unused]] const bool registered = [] {
     hana::for_each(grid, [](auto combo) {

@@ -24,3 +24,6 @@ capkit_compile_fail(not_a_policy "this type is not a capkit policy" "policy_chec
 capkit_compile_fail(linearizable_with_siblings
                     "need a totally ordered resolver \\(capkit::lww<>\\)"
                     "resolver_rules<capkit::linearizable, capkit::vector_clocks>")
+capkit_compile_fail(per_request_level_without_overlap
+                    "capkit::linearizable: read and write sets must overlap \\(R \\+ W > N\\)"
+                    "quorum_rules<capkit::linearizable, 3U?, 1U?, 2U?>")
