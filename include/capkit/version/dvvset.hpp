@@ -106,7 +106,7 @@ public:
 
     /// The entries, sorted by node id.
     std::span<const entry> entries() const& noexcept { return entries_; }
-    void entries() && = delete;  // the span would dangle
+    void entries() const&& = delete;  // the span would dangle
 
     friend bool operator==(const dvvset&, const dvvset&) = default;
 

@@ -62,10 +62,10 @@ public:
     /// The non-zero counters, sorted by node id.
     std::span<const entry> entries() const& noexcept { return counters_.entries(); }
     // A span into a temporary clock would dangle, as in `for (auto e : context_of(s).entries())`.
-    void entries() && = delete;
+    void entries() const&& = delete;
     /// The underlying counters.
     const detail::counter_map& counters() const& noexcept { return counters_; }
-    void counters() && = delete;
+    void counters() const&& = delete;
 
     friend bool operator==(const vector_clock&, const vector_clock&) = default;
 
