@@ -27,3 +27,6 @@ capkit_compile_fail(linearizable_with_siblings
 capkit_compile_fail(per_request_level_without_overlap
                     "capkit::linearizable: read and write sets must overlap \\(R \\+ W > N\\)"
                     "quorum_rules<capkit::linearizable, 3U?, 1U?, 2U?>")
+capkit_compile_fail(update_level_without_overlap
+                    "capkit::strong: read and write sets must overlap \\(R \\+ W > N\\)"
+                    "quorum_rules<capkit::strong, 3U?, 2U?, 1U?>")

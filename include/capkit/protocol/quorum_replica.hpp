@@ -122,7 +122,8 @@ public:
                       "capkit::replica::update applies an operation to a CRDT value and needs "
                       "capkit::crdt_merge; use put() with other resolvers.");
         constexpr unsigned w = detail::request_level<n, W, config::w>;
-        static_assert(detail::quorum_sizes<n, config::r, w>::valid);
+        static_assert(detail::quorum_sizes<n, config::r, w>::valid &&
+                      detail::quorum_rules<consistency, n, config::r, w>::valid);
         const state* stored = table_.find(key);
         Value updated = stored ? stored->value : Value{};
         op(updated, self_);
@@ -279,11 +280,15 @@ private:
         const state& base = stored ? *stored : never_written;
         typename resolver::stamp stamp{};
         if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
-            // A write is stamped after the version its client read, even by a lagging clock.
-            if constexpr (requires { op.ctx.at; }) {
-                if (!clock_.update(op.ctx.at, now)) ++stats_.clock_refusals;
-            }
+            // A write is stamped after the version its client read and the version stored here,
+            // even by a lagging clock or past a peer's runaway one (which the clock itself
+            // refuses to follow): otherwise it would lose on arrival and still be acknowledged.
+            // Only a concurrent write elsewhere can still win over it.
             stamp = clock_.now(now);
+            if constexpr (requires { op.ctx.at; }) {
+                stamp = std::max(stamp, hlc::successor(op.ctx.at));
+            }
+            if (stored) stamp = std::max(stamp, hlc::successor(base.stamp));
         }
         return resolver::write(base, op.ctx, self_, stamp, std::move(*op.pending));
     }
