@@ -39,6 +39,7 @@
 #include <capkit/protocol/paxos_replica.hpp>
 #include <capkit/protocol/quorum_replica.hpp>
 #include <capkit/protocol/replica.hpp>
+#include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 

@@ -69,11 +69,11 @@ struct event {
     std::optional<std::string> key;  ///< empty: the single register
     /// read: what was read; write and append: the argument; cas: the new value.
     value val;
-    value expected;             ///< cas: the value it compares with
-    bool known = true;          ///< false: the value is unknown (a read of nil in Knossos, :timed-out)
-    bool has_value = true;      ///< false: the event carries no value (a completion may omit it)
-    bool cas_succeeded = true;  ///< false: an ok cas that returned false (state != expected)
-    std::vector<micro_op> txn;  ///< txn: the micro-operations
+    value expected;         ///< cas: the value it compares with
+    bool known = true;      ///< false: the value is unknown (a read of nil in Knossos, :timed-out)
+    bool has_value = true;  ///< false: the event carries no value (a completion may omit it)
+    bool cas_succeeded = true;         ///< false: an ok cas that returned false (state != expected)
+    std::vector<micro_op> txn;         ///< txn: the micro-operations
     std::optional<std::int64_t> time;  ///< nanoseconds, if recorded
     std::size_t line = 0;              ///< 1-based line of the source, 0 if none
 };

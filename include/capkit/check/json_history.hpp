@@ -96,9 +96,10 @@ inline history read_history(std::string_view text, std::optional<format> f = std
                             std::optional<read_options> opt = std::nullopt) {
     if (!f) f = detect_format(text);
     if (!f) {
-        throw history_error(1, "the format is not recognised: expected JSON lines ({\"process\": "
-                               "...}), Jepsen EDN ({:process ...} or [...]) or a Jepsen log "
-                               "(... jepsen.util - ...); force one with --format");
+        throw history_error(1,
+                            "the format is not recognised: expected JSON lines ({\"process\": "
+                            "...}), Jepsen EDN ({:process ...} or [...]) or a Jepsen log "
+                            "(... jepsen.util - ...); force one with --format");
     }
     read_options o = opt ? *opt : default_read_options(*f);
     switch (*f) {

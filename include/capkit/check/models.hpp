@@ -25,13 +25,13 @@ namespace capkit::check {
 /// Models: register_model, kv_model, multi_register_model.
 template <class M>
 concept model = std::regular<typename M::state> &&
-                requires(const M& m, typename M::state& s, const operation& op) {
-                    { m.init() } -> std::same_as<typename M::state>;
-                    { m.step(s, op) } -> std::same_as<bool>;
-                    { M::hash(s) } -> std::same_as<std::size_t>;
-                    { M::describe(s) } -> std::convertible_to<std::string>;
-                    { m.supports(op) } -> std::same_as<bool>;
-                };
+    requires(const M& m, typename M::state& s, const operation& op) {
+    { m.init() } -> std::same_as<typename M::state>;
+    { m.step(s, op) } -> std::same_as<bool>;
+    { M::hash(s) } -> std::same_as<std::size_t>;
+    { M::describe(s) } -> std::convertible_to<std::string>;
+    { m.supports(op) } -> std::same_as<bool>;
+};
 
 namespace detail {
 inline std::size_t hash_value(const value& v) noexcept {
@@ -150,10 +150,9 @@ private:
         return empty;
     }
     static state::iterator find(state& s, const std::string& k) {
-        return std::lower_bound(s.begin(), s.end(), k,
-                                [](const auto& entry, const std::string& key) {
-                                    return entry.first < key;
-                                });
+        return std::lower_bound(
+            s.begin(), s.end(), k,
+            [](const auto& entry, const std::string& key) { return entry.first < key; });
     }
     static void store(state& s, state::iterator it, const std::string& k, value v) {
         if (it != s.end() && it->first == k) {

@@ -119,16 +119,15 @@ private:
             for (;;) {
                 skip();
                 if (pos_ >= text_.size()) {
-                    throw history_error(d.line, std::string("this '") + c +
-                                                    "' is never closed by '" + close + "'");
+                    throw history_error(
+                        d.line, std::string("this '") + c + "' is never closed by '" + close + "'");
                 }
                 if (text_[pos_] == close) {
                     ++pos_;
                     break;
                 }
                 if (text_[pos_] == ')' || text_[pos_] == ']' || text_[pos_] == '}') {
-                    fail(std::string("unexpected '") + text_[pos_] + "'; expected '" + close +
-                         "'");
+                    fail(std::string("unexpected '") + text_[pos_] + "'; expected '" + close + "'");
                 }
                 d.items.push_back(read());
             }
@@ -226,8 +225,9 @@ inline std::optional<value> scalar(const datum& d, std::string_view what) {
         case datum::kind::keyword:
             return std::nullopt;
         default:
-            throw history_error(d.line, std::string(what) + " must be nil, an integer or a "
-                                                            "string, not " +
+            throw history_error(d.line, std::string(what) +
+                                            " must be nil, an integer or a "
+                                            "string, not " +
                                             show(d));
     }
 }
@@ -278,7 +278,8 @@ inline void set_value(event& e, const datum* v, const read_options& opt, std::si
             }
             auto a = scalar(v->items[0], "a cas's expected value");
             auto b = scalar(v->items[1], "a cas's new value");
-            if (!a || !b) throw history_error(line, "a cas's values must be nil, integers or strings");
+            if (!a || !b)
+                throw history_error(line, "a cas's values must be nil, integers or strings");
             e.expected = *a;
             e.val = *b;
             return;
@@ -289,15 +290,15 @@ inline void set_value(event& e, const datum* v, const read_options& opt, std::si
                 return;
             }
             if (v->k != datum::kind::vector) {
-                throw history_error(line, "a txn value must be a list of [f key value], not " +
-                                              show(*v));
+                throw history_error(line,
+                                    "a txn value must be a list of [f key value], not " + show(*v));
             }
             for (const datum& m : v->items) {
                 if (m.k != datum::kind::vector || m.items.size() != 3 || !m.items[0].is_text() ||
                     !m.items[1].is_text()) {
-                    throw history_error(m.line ? m.line : line,
-                                        "a txn micro-op must be [\"r\"|\"w\" key value], not " +
-                                            show(m));
+                    throw history_error(
+                        m.line ? m.line : line,
+                        "a txn micro-op must be [\"r\"|\"w\" key value], not " + show(m));
                 }
                 auto f = op_of(m.items[0].s);
                 if (f != op_kind::read && f != op_kind::write) {
@@ -324,9 +325,10 @@ inline void set_value(event& e, const datum* v, const read_options& opt, std::si
 inline event event_from_map(const datum& m, const read_options& opt = {}) {
     const std::size_t line = m.line;
     if (m.k != datum::kind::map) {
-        throw history_error(line, "expected an op map such as {:process 0, :type :invoke, "
-                                  ":f :read, :value nil}, not " +
-                                      detail::show(m));
+        throw history_error(line,
+                            "expected an op map such as {:process 0, :type :invoke, "
+                            ":f :read, :value nil}, not " +
+                                detail::show(m));
     }
     event e;
     e.line = line;
@@ -342,9 +344,10 @@ inline event event_from_map(const datum& m, const read_options& opt = {}) {
     e.process = p->i;
     const datum* f = m.get("f");
     if (!f || !f->is_text() || !detail::op_of(f->s)) {
-        throw history_error(line, "an op needs :f, one of read (get), write (put), cas, append or "
-                                  "txn; found " +
-                                      (f ? detail::show(*f) : std::string("none")));
+        throw history_error(line,
+                            "an op needs :f, one of read (get), write (put), cas, append or "
+                            "txn; found " +
+                                (f ? detail::show(*f) : std::string("none")));
     }
     e.f = *detail::op_of(f->s);
     if (const datum* k = m.get("key"); k && k->k != datum::kind::nil) {
@@ -379,9 +382,9 @@ inline std::vector<event> read_edn(std::string_view text, const read_options& op
     return events;
 }
 
-/// Reads Jepsen log lines (`INFO  jepsen.util - 4	:ok	:read	3`, tabs or spaces): the text
-/// after ` - ` is process, type, f and value in EDN. Lines without `jepsen.util - ` are skipped
-/// (other log output). Throws history_error naming the line.
+/// Reads Jepsen log lines (`INFO  jepsen.util - 4	:ok	:read	3`, tabs or spaces): the
+/// text after ` - ` is process, type, f and value in EDN. Lines without `jepsen.util - ` are
+/// skipped (other log output). Throws history_error naming the line.
 inline std::vector<event> read_jepsen_log(std::string_view text, const read_options& opt = {}) {
     std::vector<event> events;
     std::size_t line = 0;
@@ -398,8 +401,9 @@ inline std::vector<event> read_jepsen_log(std::string_view text, const read_opti
         std::vector<datum> parts;
         while (auto d = reader.next()) parts.push_back(std::move(*d));
         if (parts.size() < 3 || parts.size() > 4 || !parts[1].is_text() || !parts[2].is_text()) {
-            throw history_error(line, "expected '<process> :<type> :<f> <value>' after "
-                                      "'jepsen.util - '");
+            throw history_error(line,
+                                "expected '<process> :<type> :<f> <value>' after "
+                                "'jepsen.util - '");
         }
         datum m;
         m.k = datum::kind::map;

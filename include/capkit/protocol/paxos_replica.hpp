@@ -3,9 +3,7 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -19,6 +17,7 @@
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/paxos_messages.hpp>
+#include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/time.hpp>
@@ -68,15 +67,12 @@ public:
     };
     using state = slot;
 
-    /// A message for node `to`.
-    struct outgoing {
-        node_id to;
-        message m;
-    };
+    using outgoing = typename detail::replica_io<message, n>::outgoing;
 
     explicit paxos_replica(node_id self, replica_options options = {})
         : self_(self),
           options_(options),
+          io_(self),
           rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1))) {}
 
     /// Reads `key` linearizably: a full round that accepts the current value again.
@@ -191,21 +187,18 @@ public:
         return next;
     }
 
-    std::vector<outgoing> take_messages() { return std::exchange(outbox_, {}); }
+    std::vector<outgoing> take_messages() { return io_.take_messages(); }
     /// As quorum_replica::drain_messages.
     template <class F>
     void drain_messages(F&& f) {
-        for (auto& out : outbox_) f(out.to, std::move(out.m));
-        outbox_.clear();
+        io_.drain_messages(std::forward<F>(f));
     }
-    std::vector<std::function<void()>> take_completions() { return std::exchange(done_, {}); }
+    std::vector<std::function<void()>> take_completions() { return io_.take_completions(); }
 
     /// Tells the proposer whether `peer` is believed reachable; a round that cannot reach a
     /// majority is refused at once as `unavailable`.
-    void set_reachable(node_id peer, bool reachable) {
-        if (peer < n) reachable_[peer] = reachable;
-    }
-    bool reachable(node_id peer) const { return peer == self_ || (peer < n && reachable_[peer]); }
+    void set_reachable(node_id peer, bool reachable) { io_.set_reachable(peer, reachable); }
+    bool reachable(node_id peer) const { return io_.reachable(peer); }
 
     /// This acceptor's register of `key` (null if absent or collected).
     const slot* find(const Key& key) const { return table_.find(key); }
@@ -290,7 +283,7 @@ private:
             if (reachable(i)) op.targets.push_back(i);
         if (op.targets.size() < std::max(op.r, op.w)) {
             if (op.kind != op_kind::collect) ++stats_.unavailable;
-            if (op.done) done_.push_back([d = std::move(op.done)] { d(errc::unavailable); });
+            if (op.done) io_.complete([d = std::move(op.done)] { d(errc::unavailable); });
             return;
         }
         op.deadline = now + options_.request_timeout;
@@ -442,9 +435,9 @@ private:
         operation& op = node.mapped();
         if (op.done) {
             if (op.next.precondition_failed) {
-                done_.push_back([d = std::move(op.done)] { d(errc::precondition_failed); });
+                io_.complete([d = std::move(op.done)] { d(errc::precondition_failed); });
             } else {
-                done_.push_back(
+                io_.complete(
                     [d = std::move(op.done), c = committed{op.next.value, op.b}] { d(c); });
             }
         }
@@ -478,43 +471,24 @@ private:
         operation& op = node.mapped();
         if (op.kind != op_kind::collect)
             ++(e == errc::timeout ? stats_.timeouts : stats_.unavailable);
-        if (op.done) done_.push_back([d = std::move(op.done), e] { d(e); });
+        if (op.done) io_.complete([d = std::move(op.done), e] { d(e); });
     }
 
-    void send(node_id to, message m) {
-        if (to == self_) {
-            local_.emplace_back(std::move(m));
-        } else {
-            outbox_.push_back({to, std::move(m)});
-        }
-    }
+    void send(node_id to, message m) { io_.send(to, std::move(m)); }
 
     void drain_local(time_point now) {
-        while (!local_.empty()) {
-            message m = std::move(local_.front());
-            local_.pop_front();
-            handle(self_, std::move(m), now);
-        }
-    }
-
-    static constexpr std::array<bool, n> all_reachable() {
-        std::array<bool, n> all{};
-        all.fill(true);
-        return all;
+        io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
     }
 
     node_id self_;
     replica_options options_;
+    detail::replica_io<message, n> io_;
     detail::rng rng_;
     std::uint64_t counter_ = 0;  // the highest ballot counter seen, so new ballots outbid it
     ballot floor_{};             // see highest_seen
     typename config::storage::template table<Key, slot> table_;
     std::map<std::uint64_t, operation> ops_;
     std::uint64_t next_sequence_ = 1;
-    std::vector<outgoing> outbox_;
-    std::deque<message> local_;
-    std::vector<std::function<void()>> done_;
-    std::array<bool, n> reachable_ = all_reachable();  // peers start reachable
     replica_stats stats_;
 };
 

@@ -4,11 +4,9 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <bitset>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -23,6 +21,7 @@
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/resolve/crdt_merge.hpp>
@@ -75,14 +74,10 @@ public:
     template <class T>
     using callback = std::function<void(result<T>)>;
 
-    /// A message for node `to`.
-    struct outgoing {
-        node_id to;
-        message m;
-    };
+    using outgoing = typename detail::replica_io<message, n>::outgoing;
 
     explicit quorum_replica(node_id self, replica_options options = {})
-        : self_(self), options_(options), clock_(options.max_clock_offset) {}
+        : self_(self), options_(options), io_(self), clock_(options.max_clock_offset) {}
 
     /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
     template <auto R = configured>
@@ -169,27 +164,24 @@ public:
     }
 
     /// The messages produced since the last call, for the transport to send.
-    std::vector<outgoing> take_messages() { return std::exchange(outbox_, {}); }
+    std::vector<outgoing> take_messages() { return io_.take_messages(); }
 
     /// Hands each message produced since the last call to `f(to, message&&)`, keeping the
     /// buffer for the next step. `f` must not feed this replica (transports queue, never deliver
     /// inside send).
     template <class F>
     void drain_messages(F&& f) {
-        for (auto& out : outbox_) f(out.to, std::move(out.m));
-        outbox_.clear();
+        io_.drain_messages(std::forward<F>(f));
     }
 
     /// The client completions produced since the last call, to be run by the caller (never from
     /// inside the state machine, so a callback may start another request).
-    std::vector<std::function<void()>> take_completions() { return std::exchange(done_, {}); }
+    std::vector<std::function<void()>> take_completions() { return io_.take_completions(); }
 
     /// Tells the coordinator whether `peer` is believed reachable (from a failure detector or a
     /// test). A request that cannot reach its quorum is refused at once as `unavailable`.
-    void set_reachable(node_id peer, bool reachable) {
-        if (peer < n) reachable_[peer] = reachable;
-    }
-    bool reachable(node_id peer) const { return peer == self_ || (peer < n && reachable_[peer]); }
+    void set_reachable(node_id peer, bool reachable) { io_.set_reachable(peer, reachable); }
+    bool reachable(node_id peer) const { return io_.reachable(peer); }
 
     /// This node's own stored state of `key` (null if it never saw the key).
     const state* find(const Key& key) const { return table_.find(key); }
@@ -401,7 +393,7 @@ private:
             answer_read(*op);
         } else {
             auto cb = std::move(op->on_write);
-            done_.push_back(
+            io_.complete(
                 [cb = std::move(cb), ctx = op->written_context] { cb(write_result{ctx}); });
         }
         ops_.erase(id.sequence);
@@ -421,7 +413,7 @@ private:
                 }
             }
         out.context = resolver::context_of(op.merged);
-        done_.push_back(
+        io_.complete(
             [cb = std::move(op.on_read), out = std::move(out)]() mutable { cb(std::move(out)); });
         repair_stale(op);
     }
@@ -465,48 +457,28 @@ private:
 
     void fail(operation& op, errc e) {
         if (op.kind == op_kind::get) {
-            done_.push_back([cb = std::move(op.on_read), e] { cb(e); });
+            io_.complete([cb = std::move(op.on_read), e] { cb(e); });
         } else {
-            done_.push_back([cb = std::move(op.on_write), e] { cb(e); });
+            io_.complete([cb = std::move(op.on_write), e] { cb(e); });
         }
         op.answered = true;
     }
 
-    void send(node_id to, message m) {
-        if (to == self_) {
-            local_.emplace_back(std::move(m));
-        } else {
-            outbox_.push_back({to, std::move(m)});
-        }
-    }
+    void send(node_id to, message m) { io_.send(to, std::move(m)); }
 
-    // Messages to self are handled here, after the step that produced them, never re-entrantly.
     void drain_local(time_point now) {
-        while (!local_.empty()) {
-            message m = std::move(local_.front());
-            local_.pop_front();
-            handle(self_, std::move(m), now);
-        }
+        io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
     }
 
     node_id self_;
     replica_options options_;
+    detail::replica_io<message, n> io_;
     hlc clock_;
     hlc::timestamp last_tag_{};  // linearizable: the last ABD tag this node wrote with
     typename config::storage::template table<Key, state> table_;
     boost::unordered_flat_map<std::uint64_t, operation> ops_;  // by sequence number
     std::uint64_t next_sequence_ = 1;
-    std::vector<outgoing> outbox_;
-    std::deque<message> local_;
-    std::vector<std::function<void()>> done_;
-    std::array<bool, n> reachable_ = all_reachable();  // peers start reachable
     replica_stats stats_;
-
-    static constexpr std::array<bool, n> all_reachable() {
-        std::array<bool, n> all{};
-        all.fill(true);
-        return all;
-    }
 };
 
 }  // namespace capkit
