@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+#include <capkit/check/linearizability.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include <capkit/check/history.hpp>
+#include <capkit/check/models.hpp>
+#include <capkit/check/parse.hpp>
+#include <capkit/detail/random.hpp>
+
+#include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
+
+namespace ck = capkit::check;
+
+namespace {
+ck::history edn(std::string_view text) {
+    return ck::pair_events(ck::read_edn(text, ck::default_read_options(ck::format::edn)));
+}
+ck::check_result check(std::string_view text, ck::value initial = std::int64_t{0}) {
+    return ck::check_linearizability(edn(text), ck::register_model{std::move(initial)});
+}
+}  // namespace
+
+TEST_CASE("sequential and overlapping histories that are linearizable",
+          "[check][linearizability]") {
+    CHECK(check("").result == ck::verdict::linearizable);
+    CHECK(check(R"([{:process 0, :type :invoke, :f :write, :value 1}
+                    {:process 0, :type :ok, :f :write, :value 1}
+                    {:process 0, :type :invoke, :f :read, :value nil}
+                    {:process 0, :type :ok, :f :read, :value 1}])")
+              .result == ck::verdict::linearizable);
+    // The read overlaps the write: it may see the old value or the new.
+    for (int seen : {0, 1}) {
+        auto text = R"([{:process 0, :type :invoke, :f :write, :value 1}
+                        {:process 1, :type :invoke, :f :read, :value nil}
+                        {:process 1, :type :ok, :f :read, :value )" +
+                    std::to_string(seen) + R"(}
+                        {:process 0, :type :ok, :f :write, :value 1}])";
+        CHECK(check(text).result == ck::verdict::linearizable);
+    }
+    // Two reads inside one write: 1 then 0 would need the write undone.
+    CHECK(check(R"([{:process 0, :type :invoke, :f :write, :value 1}
+                    {:process 1, :type :invoke, :f :read, :value nil}
+                    {:process 1, :type :ok, :f :read, :value 1}
+                    {:process 2, :type :invoke, :f :read, :value nil}
+                    {:process 2, :type :ok, :f :read, :value 0}
+                    {:process 0, :type :ok, :f :write, :value 1}])")
+              .result == ck::verdict::not_linearizable);
+}
+
+TEST_CASE("a stale read is not linearizable; the culprit is the read", "[check][linearizability]") {
+    auto h = edn(R"([{:process 0, :type :invoke, :f :write, :value 1}
+                     {:process 0, :type :ok, :f :write, :value 1}
+                     {:process 0, :type :invoke, :f :write, :value 2}
+                     {:process 1, :type :invoke, :f :read, :value nil}
+                     {:process 0, :type :ok, :f :write, :value 2}
+                     {:process 2, :type :invoke, :f :read, :value nil}
+                     {:process 2, :type :ok, :f :read, :value 1}
+                     {:process 1, :type :ok, :f :read, :value 2}])");
+    auto r = ck::check_linearizability(h, ck::register_model{});
+    REQUIRE(r.result == ck::verdict::not_linearizable);
+    REQUIRE(r.culprit.has_value());
+    const auto& c = h.ops[*r.culprit];
+    CHECK(c.process == 2);
+    CHECK(c.ret == 6);
+    REQUIRE(r.concurrent.size() == 1);
+    CHECK(h.ops[r.concurrent[0]].process == 1);  // the read still open when it returned
+    CHECK(r.states == std::vector<std::string>{"2"});
+}
+
+TEST_CASE("info operations may take effect late or never", "[check][linearizability]") {
+    // The write crashed: a read long after may see it, or not.
+    for (int seen : {0, 1}) {
+        auto text = R"([{:process 0, :type :invoke, :f :write, :value 1}
+                        {:process 0, :type :info, :f :write, :value 1}
+                        {:process 1, :type :invoke, :f :read, :value nil}
+                        {:process 1, :type :ok, :f :read, :value 0}
+                        {:process 1, :type :invoke, :f :read, :value nil}
+                        {:process 1, :type :ok, :f :read, :value )" +
+                    std::to_string(seen) + "}]";
+        CHECK(check(text).result == ck::verdict::linearizable);
+    }
+    // But once seen it stays: 1 then 0 is a lie.
+    CHECK(check(R"([{:process 0, :type :invoke, :f :write, :value 1}
+                    {:process 1, :type :invoke, :f :read, :value nil}
+                    {:process 1, :type :ok, :f :read, :value 1}
+                    {:process 1, :type :invoke, :f :read, :value nil}
+                    {:process 1, :type :ok, :f :read, :value 0}])")
+              .result == ck::verdict::not_linearizable);
+    // A failed write never happened.
+    CHECK(check(R"([{:process 0, :type :invoke, :f :write, :value 1}
+                    {:process 0, :type :fail, :f :write, :value 1}
+                    {:process 1, :type :invoke, :f :read, :value nil}
+                    {:process 1, :type :ok, :f :read, :value 1}])")
+              .result == ck::verdict::not_linearizable);
+}
+
+TEST_CASE("keys are checked independently and together alike", "[check][linearizability]") {
+    auto h = edn(R"([{:process 0, :type :invoke, :f :put, :key "a", :value "x"}
+                     {:process 1, :type :invoke, :f :append, :key "b", :value "y"}
+                     {:process 0, :type :ok, :f :put, :key "a", :value "x"}
+                     {:process 1, :type :ok, :f :append, :key "b", :value "y"}
+                     {:process 0, :type :invoke, :f :get, :key "b", :value nil}
+                     {:process 0, :type :ok, :f :get, :key "b", :value "y"}
+                     {:process 0, :type :invoke, :f :get, :key "a", :value nil}
+                     {:process 0, :type :ok, :f :get, :key "a", :value "y"}])");
+    ck::kv_model m{ck::value{std::string{}}};
+    auto split = ck::check_linearizability(h, m);
+    CHECK(split.result == ck::verdict::not_linearizable);
+    CHECK(split.partitions == 2);
+    REQUIRE(split.culprit.has_value());
+    CHECK(h.ops[*split.culprit].ret == 7);
+    ck::check_options whole;
+    whole.partition = false;
+    auto together = ck::check_linearizability(h, m, whole);
+    CHECK(together.result == ck::verdict::not_linearizable);
+    CHECK(together.partitions == 1);
+    CHECK(together.culprit == split.culprit);
+}
+
+TEST_CASE("multi-register txns", "[check][linearizability]") {
+    auto txn = [](std::string reads) {
+        return R"([{:process 0, :type :invoke, :f :txn, :value [[:write :x 1] [:write :y 1]]}
+                   {:process 1, :type :invoke, :f :txn, :value [[:read :x nil] [:read :y nil]]}
+                   {:process 1, :type :ok, :f :txn, :value )" +
+               reads + R"(}
+                   {:process 0, :type :ok, :f :txn, :value [[:write :x 1] [:write :y 1]]}])";
+    };
+    ck::multi_register_model m;
+    m.initial = std::int64_t{0};
+    CHECK(ck::check_linearizability(edn(txn("[[:read :x 0] [:read :y 0]]")), m).result ==
+          ck::verdict::linearizable);
+    CHECK(ck::check_linearizability(edn(txn("[[:read :x 1] [:read :y 1]]")), m).result ==
+          ck::verdict::linearizable);
+    auto torn = ck::check_linearizability(edn(txn("[[:read :x 1] [:read :y 0]]")), m);
+    CHECK(torn.result == ck::verdict::not_linearizable);
+    CHECK(torn.partitions == 1);  // the txns join x and y
+}
+
+TEST_CASE("an unsupported operation is refused with a sentence", "[check][linearizability]") {
+    auto h = edn(R"({:process 0, :type :invoke, :f :append, :value "x"})");
+    ck::multi_register_model m;
+    CHECK_THROWS_WITH(ck::check_linearizability(h, m),
+                      Catch::Contains("multi-register model has no append"));
+}
+
+TEST_CASE("a bound ends a hopeless search with unknown", "[check][linearizability]") {
+    // Many concurrent writes of distinct values and a final impossible read: every order of the
+    // writes is explored before the answer, far more than the bound.
+    std::vector<ck::event> events;
+    const int writers = 14;
+    for (int p = 0; p < writers; ++p) {
+        ck::event e;
+        e.process = p;
+        e.f = ck::op_kind::write;
+        e.val = std::int64_t{p};
+        events.push_back(e);
+    }
+    for (int p = 0; p < writers; ++p) {
+        ck::event e;
+        e.process = writers + p;
+        e.f = ck::op_kind::read;
+        events.push_back(e);
+        e.type = ck::event_type::ok;
+        e.val = std::int64_t{p};
+        events.push_back(e);
+    }
+    for (int p = 0; p < writers; ++p) {
+        ck::event e;
+        e.process = p;
+        e.type = ck::event_type::ok;
+        e.f = ck::op_kind::write;
+        e.val = std::int64_t{p};
+        events.push_back(e);
+    }
+    ck::event r;
+    r.process = 100;
+    r.f = ck::op_kind::read;
+    events.push_back(r);
+    r.type = ck::event_type::ok;
+    r.val = std::int64_t{99};
+    events.push_back(r);
+    auto h = ck::pair_events(events);
+    ck::check_options bounded;
+    bounded.max_states = 1000;
+    auto res = ck::check_linearizability(h, ck::register_model{}, bounded);
+    CHECK(res.result == ck::verdict::unknown);
+    CHECK_THAT(res.reason, Catch::Contains("1000 states"));
+    ck::check_options timed;
+    timed.time_limit = std::chrono::milliseconds(1);
+    CHECK(ck::check_linearizability(h, ck::register_model{}, timed).result == ck::verdict::unknown);
+}
+
+namespace {
+// A random history of a register with true linearization points at 100, 200, ...; every op's
+// interval is built around its point, so the history is linearizable by construction. Values are
+// unique, and two writes that do not overlap open it, so a read of the first one at the end is
+// stale for certain.
+struct generated {
+    std::vector<ck::event> events;
+    std::int64_t first_value = 0;
+};
+generated generate(std::uint64_t seed, int n) {
+    capkit::detail::rng rng(seed);
+    struct timed {
+        std::int64_t time;
+        ck::event e;
+    };
+    std::vector<timed> out;
+    ck::value state{};
+    std::int64_t next_value = 1;
+    std::int64_t lin = 0;
+    for (int i = 0; i < n + 2; ++i) {
+        lin += 100;
+        bool opening = i < 2;
+        std::int64_t call = lin - 1 - (opening ? 0 : static_cast<std::int64_t>(rng.below(250)));
+        std::int64_t ret = lin + 1 + (opening ? 0 : static_cast<std::int64_t>(rng.below(250)));
+        ck::event inv;
+        inv.process = i;
+        ck::event done;
+        done.process = i;
+        done.type = ck::event_type::ok;
+        std::uint64_t kind = opening ? 0 : rng.below(3);
+        if (kind == 0) {  // write
+            inv.f = done.f = ck::op_kind::write;
+            inv.val = done.val = next_value++;
+            if (!opening && rng.chance(0.2)) {
+                done.type = ck::event_type::info;
+                if (rng.chance(0.5)) state = inv.val;  // it took effect, or not
+            } else {
+                state = inv.val;
+            }
+        } else if (kind == 1) {  // read
+            inv.f = done.f = ck::op_kind::read;
+            done.val = state;
+        } else {  // cas
+            inv.f = done.f = ck::op_kind::cas;
+            bool match = rng.chance(0.5);
+            inv.expected = done.expected =
+                match ? state : ck::value{static_cast<std::int64_t>(rng.below(next_value + 1))};
+            inv.val = done.val = next_value++;
+            if (inv.expected == state) {
+                state = inv.val;
+            } else {
+                done.type = ck::event_type::fail;
+            }
+        }
+        out.push_back({call, inv});
+        out.push_back({ret, done});
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const timed& a, const timed& b) { return a.time < b.time; });
+    generated g;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i].e.line = i + 1;
+        g.events.push_back(out[i].e);
+    }
+    g.first_value = 1;
+    return g;
+}
+}  // namespace
+
+TEST_CASE("generated register histories", "[check][linearizability][property]") {
+    rc::prop("histories built around true linearization points are linearizable",
+             [](std::uint64_t seed) {
+                 const int n = *rc::gen::inRange(0, 40);
+                 auto g = generate(seed, n);
+                 auto r =
+                     ck::check_linearizability(ck::pair_events(g.events), ck::register_model{});
+                 RC_ASSERT(r.result == ck::verdict::linearizable);
+             });
+    rc::prop("one stale read makes them not linearizable", [](std::uint64_t seed) {
+        const int n = *rc::gen::inRange(0, 40);
+        auto g = generate(seed, n);
+        // After every op returned, a read sees the first write, which the second (called after
+        // the first returned) overwrote; no other op writes that value.
+        ck::event inv;
+        inv.process = 1000;
+        inv.f = ck::op_kind::read;
+        ck::event done = inv;
+        done.type = ck::event_type::ok;
+        done.val = g.first_value;
+        g.events.push_back(inv);
+        g.events.push_back(done);
+        auto h = ck::pair_events(g.events);
+        auto r = ck::check_linearizability(h, ck::register_model{});
+        RC_ASSERT(r.result == ck::verdict::not_linearizable);
+        RC_ASSERT(r.culprit.has_value());
+        RC_ASSERT(h.ops[*r.culprit].process == 1000);
+    });
+}
