@@ -39,9 +39,10 @@ struct vector_clocks {
     /// resurrects it or not depending on the order replicas happen to merge in.
     template <class T>
     struct state {
-        static_assert(!std::is_same_v<T, bool>,
-                      "capkit::vector_clocks: siblings live in a std::vector, and std::vector<bool> "
-                      "has no contiguous storage for values() to view; wrap the bool in a struct.");
+        static_assert(
+            !std::is_same_v<T, bool>,
+            "capkit::vector_clocks: siblings live in a std::vector, and std::vector<bool> "
+            "has no contiguous storage for values() to view; wrap the bool in a struct.");
         vector_clock clock;             ///< every write this version has seen
         std::vector<T> siblings;        ///< the values, ordered by their dots
         std::vector<detail::dot> dots;  ///< dots[i] names the write that made siblings[i]
