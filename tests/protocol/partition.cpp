@@ -15,13 +15,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <support/protocol_helpers.hpp>
+
 namespace {
+
+using namespace capkit::test;
 
 using namespace std::chrono_literals;
 using capkit::node_id;
 using capkit::replica;
-using str = std::string;
-using strings = std::vector<std::string>;
 
 using quorum_configs =
     std::tuple<replica<str, str, capkit::quorum<3, 2, 2>, capkit::strong>,
@@ -33,32 +35,6 @@ using quorum_configs =
 using one_configs =
     std::tuple<replica<str, str, capkit::quorum<3, capkit::one, capkit::one>>,
                replica<str, str, capkit::quorum<3, capkit::one, capkit::one>, capkit::dvv>>;
-
-template <class T>
-bool failed_with(const capkit::result<T>& r, capkit::errc e) {
-    return !r && r.error() == capkit::make_error_code(e);
-}
-
-strings sorted(strings v) {
-    std::ranges::sort(v);
-    return v;
-}
-
-template <class R, auto Level = capkit::configured>
-strings read(capkit::cluster<R>& c, node_id via, const str& key = "k") {
-    auto got = c.at(via).template get<Level>(key);
-    REQUIRE(got.has_value());
-    return sorted(got->values);
-}
-
-template <class R>
-strings stored(const R& replica, const str& key = "k") {
-    strings out;
-    if (const auto* state = replica.find(key))
-        for (const auto& v : R::resolver::values(*state))
-            if (v) out.push_back(*v);
-    return sorted(out);
-}
 
 // Everything the network has seen so far: a refused request must change none of it.
 template <class Net>

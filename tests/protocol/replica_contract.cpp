@@ -14,12 +14,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <support/protocol_helpers.hpp>
+
 namespace {
+
+using namespace capkit::test;
 
 using capkit::node_id;
 using capkit::replica;
-using strings = std::vector<std::string>;
-using str = std::string;
 
 // Every configuration here has R + W > N, so a read sees every write acknowledged before it.
 using n1_eventual_lww = replica<str, str, capkit::quorum<1, 1, 1>>;
@@ -65,34 +67,6 @@ using counters = std::tuple<
 
 template <class R>
 constexpr bool keeps_siblings = !R::resolver::totally_ordered;
-
-template <class T>
-bool failed_with(const capkit::result<T>& r, capkit::errc e) {
-    return !r && r.error() == capkit::make_error_code(e);
-}
-
-strings sorted(strings v) {
-    std::ranges::sort(v);
-    return v;
-}
-
-// What a read through `via` returns, sorted; fails the test if the read fails.
-template <class R, auto Level = capkit::configured>
-strings read(capkit::cluster<R>& c, node_id via, const str& key = "k") {
-    auto got = c.at(via).template get<Level>(key);
-    REQUIRE(got.has_value());
-    return sorted(got->values);
-}
-
-// The values one replica stores for `key` (none for a tombstone or a key it never saw).
-template <class R>
-strings stored(const R& replica, const str& key = "k") {
-    strings out;
-    if (const auto* state = replica.find(key))
-        for (const auto& v : R::resolver::values(*state))
-            if (v) out.push_back(*v);
-    return sorted(out);
-}
 
 }  // namespace
 

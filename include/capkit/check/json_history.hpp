@@ -72,21 +72,14 @@ inline datum from_json(const boost::json::value& j, std::size_t line) {
 /// See docs/history-format.md. Throws history_error naming the line.
 inline std::vector<event> read_jsonl(std::string_view text, const read_options& opt = {}) {
     std::vector<event> events;
-    std::size_t line = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t eol = text.find('\n', pos);
-        if (eol == std::string_view::npos) eol = text.size();
-        std::string_view l = text.substr(pos, eol - pos);
-        pos = eol + 1;
-        ++line;
-        if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    for_each_line(text, [&](std::string_view l, std::size_t line) {
+        if (l.find_first_not_of(" \t\r") == std::string_view::npos) return;
         boost::system::error_code ec;
         boost::json::value j = boost::json::parse(l, ec);
         if (ec) throw history_error(line, "this is not a JSON object: " + ec.message());
         if (!j.is_object()) throw history_error(line, "each line must hold one JSON object");
         events.push_back(event_from_map(detail::from_json(j, line), opt));
-    }
+    });
     return events;
 }
 

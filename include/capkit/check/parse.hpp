@@ -382,21 +382,26 @@ inline std::vector<event> read_edn(std::string_view text, const read_options& op
     return events;
 }
 
+/// Calls `f(line, number)` for each line of `text` (numbered from 1, without its newline).
+template <class F>
+void for_each_line(std::string_view text, F&& f) {
+    std::size_t number = 0;
+    for (std::size_t pos = 0; pos < text.size();) {
+        std::size_t eol = text.find('\n', pos);
+        if (eol == std::string_view::npos) eol = text.size();
+        f(text.substr(pos, eol - pos), ++number);
+        pos = eol + 1;
+    }
+}
+
 /// Reads Jepsen log lines (`INFO  jepsen.util - 4	:ok	:read	3`, tabs or spaces): the
 /// text after ` - ` is process, type, f and value in EDN. Lines without `jepsen.util - ` are
 /// skipped (other log output). Throws history_error naming the line.
 inline std::vector<event> read_jepsen_log(std::string_view text, const read_options& opt = {}) {
     std::vector<event> events;
-    std::size_t line = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t eol = text.find('\n', pos);
-        if (eol == std::string_view::npos) eol = text.size();
-        std::string_view l = text.substr(pos, eol - pos);
-        pos = eol + 1;
-        ++line;
+    for_each_line(text, [&](std::string_view l, std::size_t line) {
         std::size_t at = l.find("jepsen.util - ");
-        if (at == std::string_view::npos) continue;
+        if (at == std::string_view::npos) return;
         edn_reader reader(l.substr(at + 14), line);
         std::vector<datum> parts;
         while (auto d = reader.next()) parts.push_back(std::move(*d));
@@ -420,7 +425,7 @@ inline std::vector<event> read_jepsen_log(std::string_view text, const read_opti
         add("f", std::move(parts[2]));
         if (parts.size() == 4) add("value", std::move(parts[3]));
         events.push_back(event_from_map(m, opt));
-    }
+    });
     if (events.empty() && !text.empty()) {
         throw history_error(1, "no 'jepsen.util - ' line: this is not a Jepsen log");
     }
