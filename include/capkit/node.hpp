@@ -31,42 +31,42 @@ public:
 
     node(node_id id, Transport& transport, replica_options options = {})
         : replica_(id, options), transport_(transport) {
-        transport_.attach(
-            id,
-            [this](node_id from, typename Replica::message&& m) {
-                replica_.receive(from, std::move(m), transport_.now());
-                flush();
-            },
-            [this] {
-                replica_.tick(transport_.now());
-                flush();
-            });
+        attach();
+    }
+    /// A node restarted on the state its storage had made durable.
+    node(node_id id, Transport& transport, replica_options options,
+         typename Replica::durable_state recovered)
+        : replica_(id, options, std::move(recovered)), transport_(transport) {
+        attach();
     }
     // The transport holds `this`.
     node(const node&) = delete;
     node& operator=(const node&) = delete;
+    ~node() {
+        if constexpr (requires { transport_.detach(node_id{}); }) transport_.detach(id());
+    }
 
     template <auto R = configured>
     void async_get(const key_type& key, callback<read_result> done) {
-        replica_.template get<R>(key, transport_.now(), std::move(done));
+        replica_.template get<R>(key, now(), std::move(done));
         flush();
     }
     template <auto W = configured>
     void async_put(const key_type& key, value_type value, const context& ctx,
                    callback<write_result> done) {
-        replica_.template put<W>(key, std::move(value), ctx, transport_.now(), std::move(done));
+        replica_.template put<W>(key, std::move(value), ctx, now(), std::move(done));
         flush();
     }
     template <auto W = configured>
     void async_remove(const key_type& key, const context& ctx, callback<write_result> done) {
-        replica_.template remove<W>(key, ctx, transport_.now(), std::move(done));
+        replica_.template remove<W>(key, ctx, now(), std::move(done));
         flush();
     }
     /// Under crdt_merge, `op(crdt, self)` updates the CRDT; under serial, `op(current)` returns
     /// the new value atomically (both optional: empty is absent).
     template <auto W = configured, class Op>
     void async_update(const key_type& key, Op op, callback<update_result> done) {
-        replica_.template update<W>(key, std::move(op), transport_.now(), std::move(done));
+        replica_.template update<W>(key, std::move(op), now(), std::move(done));
         flush();
     }
     /// serial only: sets `desired` if the key holds `expected`, else errc::precondition_failed.
@@ -74,8 +74,8 @@ public:
     requires std::same_as<typename Replica::consistency, serial>
     void async_compare_and_set(const key_type& key, std::optional<value_type> expected,
                                std::optional<value_type> desired, callback<write_result> done) {
-        replica_.template compare_and_set<W>(key, std::move(expected), std::move(desired),
-                                             transport_.now(), std::move(done));
+        replica_.template compare_and_set<W>(key, std::move(expected), std::move(desired), now(),
+                                             std::move(done));
         flush();
     }
 
@@ -86,6 +86,28 @@ public:
     std::size_t send_failures() const noexcept { return send_failures_; }
 
 private:
+    void attach() {
+        transport_.attach(
+            id(),
+            [this](node_id from, typename Replica::message&& m) {
+                replica_.receive(from, std::move(m), now());
+                flush();
+            },
+            [this] {
+                replica_.tick(now());
+                flush();
+            });
+    }
+
+    // This node's clock: its own where the transport simulates one per node (sim's clock skew).
+    typename Transport::time_point now() const {
+        if constexpr (requires { transport_.now(node_id{}); }) {
+            return transport_.now(id());
+        } else {
+            return transport_.now();
+        }
+    }
+
     void flush() {
         replica_.drain_messages([this](node_id to, typename Replica::message&& m) {
             if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)

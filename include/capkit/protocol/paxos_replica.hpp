@@ -69,11 +69,34 @@ public:
 
     using outgoing = typename detail::replica_io<message, n>::outgoing;
 
+    using table_type = typename config::storage::template table<Key, slot>;
+
+    /// What an acceptor must find again after a crash for its promises to hold: every register,
+    /// the erase floor, and the highest ballot counter seen (so its new ballots stay unique).
+    struct durable_state {
+        table_type table;
+        ballot floor{};
+        std::uint64_t counter = 0;
+    };
+
     explicit paxos_replica(node_id self, replica_options options = {})
+        : paxos_replica(self, options, durable_state{}) {}
+
+    /// A node restarted on what its storage had made durable (an empty state: amnesia, which
+    /// voids its promises: Paxos is safe only if acceptors keep them).
+    paxos_replica(node_id self, replica_options options, durable_state recovered)
         : self_(self),
           options_(options),
           io_(self),
-          rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1))) {}
+          rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
+               (std::uint64_t{options.incarnation} << 32)),
+          counter_(recovered.counter),
+          floor_(recovered.floor),
+          table_(std::move(recovered.table)),
+          next_sequence_(detail::first_sequence(options.incarnation)) {}
+
+    /// A copy of what a sync would make durable now.
+    durable_state durable() const { return {table_, floor_, counter_}; }
 
     /// Reads `key` linearizably: a full round that accepts the current value again.
     template <auto R = configured>
@@ -486,9 +509,9 @@ private:
     detail::rng rng_;
     std::uint64_t counter_ = 0;  // the highest ballot counter seen, so new ballots outbid it
     ballot floor_{};             // see highest_seen
-    typename config::storage::template table<Key, slot> table_;
+    table_type table_;
     std::map<std::uint64_t, operation> ops_;
-    std::uint64_t next_sequence_ = 1;
+    std::uint64_t next_sequence_;
     replica_stats stats_;
 };
 

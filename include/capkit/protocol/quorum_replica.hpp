@@ -76,8 +76,30 @@ public:
 
     using outgoing = typename detail::replica_io<message, n>::outgoing;
 
+    using table_type = typename config::storage::template table<Key, state>;
+
+    /// What a replica must find again after a crash for its promises to hold: every key's state
+    /// and, under ABD, the last tag it wrote with (or a restarted node could reuse it).
+    struct durable_state {
+        table_type table;
+        hlc::timestamp last_tag{};
+    };
+
     explicit quorum_replica(node_id self, replica_options options = {})
-        : self_(self), options_(options), io_(self), clock_(options.max_clock_offset) {}
+        : quorum_replica(self, options, durable_state{}) {}
+
+    /// A node restarted on what its storage had made durable (an empty state: amnesia).
+    quorum_replica(node_id self, replica_options options, durable_state recovered)
+        : self_(self),
+          options_(options),
+          io_(self),
+          clock_(options.max_clock_offset),
+          last_tag_(recovered.last_tag),
+          table_(std::move(recovered.table)),
+          next_sequence_(detail::first_sequence(options.incarnation)) {}
+
+    /// A copy of what a sync would make durable now.
+    durable_state durable() const { return {table_, last_tag_}; }
 
     /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
     template <auto R = configured>
@@ -475,9 +497,9 @@ private:
     detail::replica_io<message, n> io_;
     hlc clock_;
     hlc::timestamp last_tag_{};  // linearizable: the last ABD tag this node wrote with
-    typename config::storage::template table<Key, state> table_;
+    table_type table_;
     boost::unordered_flat_map<std::uint64_t, operation> ops_;  // by sequence number
-    std::uint64_t next_sequence_ = 1;
+    std::uint64_t next_sequence_;
     replica_stats stats_;
 };
 

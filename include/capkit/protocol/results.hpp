@@ -35,7 +35,18 @@ struct replica_options {
     std::chrono::nanoseconds backoff = std::chrono::milliseconds(2);
     /// serial: seeds the random backoff (mixed with the node id), so runs replay exactly.
     std::uint64_t seed = 0;
+    /// How many times this node has restarted. Request ids of each incarnation start above every
+    /// id an earlier one used, so a reply addressed to a request of the crashed process cannot be
+    /// taken for one of the new.
+    std::uint32_t incarnation = 0;
 };
+
+namespace detail {
+/// The first request sequence number of an incarnation: 2^40 ids apiece.
+constexpr std::uint64_t first_sequence(std::uint32_t incarnation) noexcept {
+    return (std::uint64_t{incarnation} << 40) + 1;
+}
+}  // namespace detail
 
 /// Counters a replica keeps about itself.
 struct replica_stats {
