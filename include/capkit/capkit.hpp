@@ -44,6 +44,7 @@
 #include <capkit/protocol/results.hpp>
 
 #include <capkit/transport/in_memory.hpp>
+#include <capkit/transport/sim.hpp>
 #include <capkit/transport/transport.hpp>
 
 #include <capkit/cluster.hpp>

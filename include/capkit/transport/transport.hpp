@@ -19,7 +19,8 @@ enum class send_status { sent, queue_full, unknown_node };
 /// A node attaches a receiver (called with the sender and the message) and a waker (called once
 /// the time it asked for has come); `wake(node, at)` asks for a call at `at`, replacing the
 /// node's earlier request, and `time_point::max()` cancels it.
-/// Models: in_memory (moves Message objects in one process); sim and tcp to come.
+/// Models: in_memory (moves Message objects in one process), sim (a deterministic simulated
+/// network on virtual time, with faults); tcp to come.
 template <class T, class Message>
 concept transport = requires(T& t, node_id from, node_id to, Message m, typename T::time_point at,
                              std::function<void(node_id, Message&&)> receiver,
