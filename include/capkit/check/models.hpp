@@ -21,7 +21,10 @@ namespace capkit::check {
 /// A sequential specification: a start state and a step that applies one operation to a state
 /// if the operation's outcome is legal there.
 /// Laws: step leaves the state untouched when it returns false; an operation that is not
-/// completed (info) is legal in every state, so it may be linearized late or never.
+/// completed (info) is legal in every state, so it may be linearized late or never. A model may
+/// also say which operations only observe (`m.observes(op)`: step leaves every state exactly as
+/// it is, as a read); the checker then steps them on its own copy of the state, and linearizes
+/// such an op as soon as it is legal, trying nothing else.
 /// Models: register_model, kv_model, multi_register_model.
 template <class M>
 concept model = std::regular<typename M::state> &&
@@ -40,6 +43,13 @@ inline std::size_t hash_value(const value& v) noexcept {
     }
     if (const auto* s = std::get_if<std::string>(&v)) return std::hash<std::string>{}(*s) ^ 1;
     return 0x51ed27f1;
+}
+
+// Whether step_register leaves every state as it is for op: a read, a cas that returned false,
+// a cas to the value it expects.
+inline bool observes_register(const operation& op) {
+    return op.f == op_kind::read ||
+           (op.f == op_kind::cas && op.completed && (!op.cas_succeeded || op.expected == op.val));
 }
 
 // One register under read, write, cas and append; the shared step of every model.
@@ -87,6 +97,7 @@ struct register_model {
 
     state init() const { return initial; }
     bool supports(const operation& op) const { return op.f != op_kind::txn; }
+    bool observes(const operation& op) const { return detail::observes_register(op); }
     bool step(state& s, const operation& op) const { return detail::step_register(s, op); }
     static std::size_t hash(const state& s) noexcept { return detail::hash_value(s); }
     static std::string describe(const state& s) { return to_string(s); }
@@ -94,24 +105,29 @@ struct register_model {
 static_assert(model<register_model>);
 
 /// A map of registers, every key starting at `initial`: the register operations on one key,
-/// and txn, a list of reads and writes applied atomically. Checked whole, it needs no partition;
-/// the checker still splits it into independent groups of keys, which is exact (linearizability
-/// is local) and much faster.
+/// and txn, a list of reads and writes applied atomically. Checked
+/// whole, it needs no partition; the checker still splits it into independent groups of keys, which
+/// is exact (linearizability is local) and much faster.
 struct kv_model {
     static constexpr std::string_view name = "kv";
-    /// Sorted by key; keys never written are absent from it and hold `initial`.
+    /// Sorted by key; keys that hold `initial` (never written, or written back) are absent.
     using state = std::vector<std::pair<std::string, value>>;
     value initial{};
 
     state init() const { return {}; }
     bool supports(const operation&) const { return true; }
+    bool observes(const operation& op) const {
+        if (op.f != op_kind::txn) return detail::observes_register(op);
+        return std::none_of(op.txn.begin(), op.txn.end(),
+                            [](const micro_op& m) { return m.is_write; });
+    }
     bool step(state& s, const operation& op) const {
         if (op.f != op_kind::txn) {
             const std::string& k = op.key ? *op.key : empty_key();
             auto it = find(s, k);
             value v = (it != s.end() && it->first == k) ? it->second : initial;
             if (!detail::step_register(v, op)) return false;
-            store(s, it, k, std::move(v));
+            if (!detail::observes_register(op)) store(s, it, k, std::move(v));
             return true;
         }
         // Reads are checked against the state as the txn's earlier writes left it.
@@ -154,8 +170,12 @@ private:
             s.begin(), s.end(), k,
             [](const auto& entry, const std::string& key) { return entry.first < key; });
     }
-    static void store(state& s, state::iterator it, const std::string& k, value v) {
-        if (it != s.end() && it->first == k) {
+    // Keys that hold `initial` are left out, so that equal maps are equal states.
+    void store(state& s, state::iterator it, const std::string& k, value v) const {
+        const bool present = it != s.end() && it->first == k;
+        if (v == initial) {
+            if (present) s.erase(it);
+        } else if (present) {
             it->second = std::move(v);
         } else {
             s.emplace(it, k, std::move(v));
