@@ -529,6 +529,35 @@ TEST_CASE("capkit::node runs unchanged over sim", "[transport][sim]") {
     CHECK(net.now() == asked + 1s);
 }
 
+TEST_CASE("sim: a skewed node keeps time on its own clock; a destroyed node detaches",
+          "[transport][sim]") {
+    replica_net net(1);
+    net.set_latency(latency::fixed(2ms));
+    net.set_clock_skew(0, 5s);
+    std::vector<std::unique_ptr<replica_node>> nodes;
+    for (node_id i = 0; i < 3; ++i) nodes.push_back(std::make_unique<replica_node>(i, net));
+
+    // The node sets its deadline on its own clock (5 s ahead); it fires one timeout later in
+    // true time too.
+    net.partition({{0}, {1, 2}});
+    std::optional<capkit::result<typename replica::read_result>> got;
+    nodes[0]->async_get("k", [&](auto r) { got = std::move(r); });
+    REQUIRE(net.run_until([&] { return got.has_value(); }));
+    CHECK_FALSE(got->has_value());
+    CHECK(net.now() == 1s);
+    CHECK(net.now(0) == 6s);
+
+    net.heal();
+    nodes[2].reset();
+    auto dropped = net.dropped();
+    std::optional<capkit::result<typename replica::write_result>> put;
+    nodes[1]->async_put("k", "v", {}, [&](auto r) { put = std::move(r); });
+    REQUIRE(net.run_until([&] { return put.has_value(); }));
+    CHECK(put->has_value());                         // nodes 1 and 0 make W = 2
+    CHECK(net.dropped() == dropped + 1);             // the copy for node 2 found nobody
+    CHECK(net.send(0, 2, {}) == send_status::sent);  // a known address, even with no one there
+}
+
 TEST_CASE("sim replays a replica cluster exactly from its seed", "[transport][sim]") {
     auto a = replica_run(2024);
     CHECK(replica_run(2024) == a);
