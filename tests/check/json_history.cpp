@@ -46,6 +46,19 @@ TEST_CASE("JSON lines: errors name the line", "[check][parse][json]") {
     CHECK(line_of(R"({"process": 0, "type": "begin", "f": "write", "value": 1})") == 1);
 }
 
+TEST_CASE("JSON lines: a counter's adds and reads", "[check][parse][json]") {
+    auto h = ck::read_history(R"({"process": 0, "type": "invoke", "f": "add", "value": 2}
+{"process": 1, "type": "invoke", "f": "add", "value": 5}
+{"process": 0, "type": "ok", "f": "add", "value": 2}
+{"process": 2, "type": "invoke", "f": "read", "value": null}
+{"process": 2, "type": "ok", "f": "read", "value": 7}
+{"process": 1, "type": "info", "f": "add", "value": 5})");
+    REQUIRE(h.ops.size() == 3);
+    CHECK(h.ops[0].f == ck::op_kind::add);
+    CHECK_FALSE(h.ops[1].completed);
+    CHECK(ck::check_linearizability(h, ck::counter_model{}).result == ck::verdict::linearizable);
+}
+
 TEST_CASE("read_history detects the format and pairs", "[check][parse][json]") {
     auto h = ck::read_history(R"({"process": 0, "type": "invoke", "f": "write", "value": 1}
 {"process": 1, "type": "invoke", "f": "read", "value": null}

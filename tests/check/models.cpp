@@ -115,3 +115,36 @@ TEST_CASE("multi-register model: txn applies its micro-ops atomically, in order"
     CHECK_FALSE(m.supports(append));
     CHECK(ck::kv_model{}.supports(append));
 }
+
+TEST_CASE("counter model: add sums integer deltas, read sees the sum", "[check][models]") {
+    ck::counter_model m;
+    auto s = m.init();
+    CHECK(s == i(0));
+    CHECK(m.step(s, op(ck::op_kind::read, i(0))));
+    CHECK(m.step(s, op(ck::op_kind::add, i(5))));
+    CHECK(m.step(s, op(ck::op_kind::add, i(-2))));
+    CHECK(s == i(3));
+    CHECK(m.step(s, op(ck::op_kind::read, i(3))));
+    CHECK_FALSE(m.step(s, op(ck::op_kind::read, i(5))));
+    CHECK_FALSE(m.step(s, op(ck::op_kind::add, std::string("x"))));  // only integers
+    CHECK(s == i(3));
+    CHECK(m.observes(op(ck::op_kind::read, i(3))));
+    CHECK_FALSE(m.observes(op(ck::op_kind::add, i(1))));
+    CHECK(m.supports(op(ck::op_kind::add, i(1))));
+    CHECK_FALSE(m.supports(op(ck::op_kind::write, i(1))));
+
+    // In the register and kv models an absent value counts as 0; a string cannot be added to.
+    ck::register_model r;
+    auto absent = r.init();
+    CHECK(r.step(absent, op(ck::op_kind::add, i(4))));
+    CHECK(absent == i(4));
+    ck::value text = std::string("abc");
+    CHECK_FALSE(r.step(text, op(ck::op_kind::add, i(1))));
+    auto unknown = op(ck::op_kind::add, i(1));
+    unknown.completed = false;  // info: legal anywhere, applies only where it can
+    CHECK(r.step(text, unknown));
+    CHECK(text == ck::value{std::string("abc")});
+    ck::operation add_on;
+    add_on.f = ck::op_kind::add;
+    CHECK_FALSE(ck::multi_register_model{}.supports(add_on));
+}

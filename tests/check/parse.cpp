@@ -105,3 +105,26 @@ TEST_CASE("formats are told apart by their first form", "[check][parse]") {
     CHECK_FALSE(ck::detect_format("hello").has_value());
     CHECK_FALSE(ck::detect_format("  \n").has_value());
 }
+
+TEST_CASE("Jepsen's counter workload: add with an integer delta", "[check][parse]") {
+    auto opt = ck::default_read_options(ck::format::edn);
+    auto events = ck::read_edn(R"([{:process 0, :type :invoke, :f :add, :value 3}
+                                    {:process 0, :type :info, :f :add, :value :timed-out}
+                                    {:process 1, :type :invoke, :f :add, :key 7, :value -1}
+                                    {:process 1, :type :ok, :f :add, :key 7, :value -1}])",
+                               opt);
+    REQUIRE(events.size() == 4);
+    CHECK(events[0].f == ck::op_kind::add);
+    CHECK(events[0].val == ck::value{std::int64_t{3}});
+    CHECK_FALSE(events[1].known);
+    CHECK(events[3].val == ck::value{std::int64_t{-1}});
+    CHECK(events[3].key == "7");
+    auto h = ck::pair_events(events);
+    REQUIRE(h.ops.size() == 2);
+    CHECK_FALSE(h.ops[0].completed);
+    CHECK(h.ops[0].val == ck::value{std::int64_t{3}});  // the info keeps the call's delta
+    CHECK(ck::describe(h.ops[1]) == "{:process 1, :type :ok, :f :add, :key \"7\", :value -1}");
+    CHECK(error_line([&] {
+              ck::read_edn("{:process 0, :type :invoke, :f :add, :value \"x\"}", opt);
+          }) == 1);
+}

@@ -106,13 +106,14 @@ int main(int argc, char** argv) {
     app.add_option("--format", format_name, "input format (default: detected)")
         ->check(CLI::IsMember({"jsonl", "edn", "jepsen-log"}));
     app.add_option("--model", model_name,
-                   "register (read, write, cas), kv (registers by key, with append) or "
-                   "multi-register (txn); default: multi-register if there are txns, kv if there "
-                   "are keys or appends, else register")
-        ->check(CLI::IsMember({"register", "kv", "multi-register"}));
+                   "register (read, write, cas, add), counter (read, add), kv (registers by key, "
+                   "with append and add) or multi-register (txn); default: multi-register if "
+                   "there are txns, counter if there are adds and reads only, kv if there are "
+                   "keys or appends, else register")
+        ->check(CLI::IsMember({"register", "counter", "kv", "multi-register"}));
     app.add_option("--initial", initial,
-                   "initial value of every register: nil (absent, the default), an integer or a "
-                   "string");
+                   "initial value of every register: nil (absent, the default; 0 for counter), "
+                   "an integer or a string");
     app.add_option("--nil-read", nil_read,
                    "a completed read of nil means: absent, or unknown (any value); default: "
                    "unknown for EDN (as Knossos), absent otherwise")
@@ -166,12 +167,18 @@ int main(int argc, char** argv) {
         h = ck::read_history(text, fmt, ro);
 
         if (!model_name) {
-            bool txn = false, keyed = false;
+            bool txn = false, keyed = false, add = false, not_counter = false;
             for (const auto& op : h.ops) {
                 txn = txn || op.f == ck::op_kind::txn;
                 keyed = keyed || op.key || op.f == ck::op_kind::append;
+                add = add || op.f == ck::op_kind::add;
+                not_counter =
+                    not_counter || (op.f != ck::op_kind::add && op.f != ck::op_kind::read);
             }
-            model_name = txn ? "multi-register" : keyed ? "kv" : "register";
+            model_name = txn                   ? "multi-register"
+                         : add && !not_counter ? "counter"
+                         : keyed               ? "kv"
+                                               : "register";
         }
         ck::check_options opt;
         opt.partition = !no_partition;
@@ -185,6 +192,11 @@ int main(int argc, char** argv) {
                 return report(h, ck::kv_model{init}, opt);
             }
             return report(h, ck::register_model{init}, opt);
+        }
+        if (*model_name == "counter") {
+            ck::counter_model m;
+            if (initial) m.initial = init;
+            return report(h, m, opt);
         }
         if (*model_name == "kv") return report(h, ck::kv_model{init}, opt);
         ck::multi_register_model m;

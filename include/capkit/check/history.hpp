@@ -38,8 +38,9 @@ enum class event_type {
     info,    ///< unknown: it may take effect at any time after its call, or never
 };
 
-/// The operations the models know.
-enum class op_kind { read, write, cas, append, txn };
+/// The operations the models know. `add` adds an integer delta to a counter (Jepsen's counter
+/// workload); an absent value counts as 0.
+enum class op_kind { read, write, cas, append, txn, add };
 
 /// The keyword of an event type (`ok`) or an operation (`cas`).
 constexpr const char* name(event_type t) noexcept {
@@ -47,7 +48,7 @@ constexpr const char* name(event_type t) noexcept {
     return names[static_cast<int>(t)];
 }
 constexpr const char* name(op_kind f) noexcept {
-    constexpr const char* names[] = {"read", "write", "cas", "append", "txn"};
+    constexpr const char* names[] = {"read", "write", "cas", "append", "txn", "add"};
     return names[static_cast<int>(f)];
 }
 
@@ -67,7 +68,7 @@ struct event {
     event_type type = event_type::invoke;
     op_kind f = op_kind::read;
     std::optional<std::string> key;  ///< empty: the single register
-    /// read: what was read; write and append: the argument; cas: the new value.
+    /// read: what was read; write, append and add: the argument; cas: the new value.
     value val;
     value expected;         ///< cas: the value it compares with
     bool known = true;      ///< false: the value is unknown (a read of nil in Knossos, :timed-out)

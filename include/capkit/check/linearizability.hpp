@@ -512,8 +512,9 @@ check_result check_linearizability(const history& h, const M& m, const check_opt
     check_result r;
     const auto start = std::chrono::steady_clock::now();
     const auto deadline = start + opt.time_limit;
-    // register_model ignores keys: keys always name independent registers there.
-    auto groups = detail::partition_ops(h, opt.partition || std::is_same_v<M, register_model>);
+    // register_model and counter_model ignore keys: keys always name independent registers there.
+    auto groups = detail::partition_ops(
+        h, opt.partition || std::is_same_v<M, register_model> || std::is_same_v<M, counter_model>);
     r.partitions = groups.size();
     auto make = [&](const std::vector<std::size_t>& ids) -> std::unique_ptr<detail::group_search> {
         if constexpr (std::is_base_of_v<kv_model, M>) {

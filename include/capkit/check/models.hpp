@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/// @file Defines the sequential models the linearizability checker replays: register, kv and
-/// multi-register.
+/// @file Defines the sequential models the linearizability checker replays: register, counter,
+/// kv and multi-register.
 #pragma once
 
 #include <algorithm>
@@ -25,7 +25,7 @@ namespace capkit::check {
 /// also say which operations only observe (`m.observes(op)`: step leaves every state exactly as
 /// it is, as a read); the checker then steps them on its own copy of the state, and linearizes
 /// such an op as soon as it is legal, trying nothing else.
-/// Models: register_model, kv_model, multi_register_model.
+/// Models: register_model, counter_model, kv_model, multi_register_model.
 template <class M>
 concept model = std::regular<typename M::state> &&
     requires(const M& m, typename M::state& s, const operation& op) {
@@ -52,7 +52,7 @@ inline bool observes_register(const operation& op) {
            (op.f == op_kind::cas && op.completed && (!op.cas_succeeded || op.expected == op.val));
 }
 
-// One register under read, write, cas and append; the shared step of every model.
+// One register under read, write, cas, append and add; the shared step of every model.
 inline bool step_register(value& s, const operation& op) {
     switch (op.f) {
         case op_kind::read:
@@ -81,6 +81,20 @@ inline bool step_register(value& s, const operation& op) {
             *str += *arg;
             return true;
         }
+        case op_kind::add: {
+            const auto* delta = std::get_if<std::int64_t>(&op.val);
+            if (!delta) return !op.completed;  // adds only integers
+            if (std::holds_alternative<std::monostate>(s)) {
+                s = *delta;  // absent counts as 0
+                return true;
+            }
+            auto* sum = std::get_if<std::int64_t>(&s);
+            if (!sum) return !op.completed;
+            // Wraps around as the database's 64-bit counter would, without undefined behaviour.
+            *sum = static_cast<std::int64_t>(static_cast<std::uint64_t>(*sum) +
+                                             static_cast<std::uint64_t>(*delta));
+            return true;
+        }
         case op_kind::txn:
             return false;
     }
@@ -88,8 +102,9 @@ inline bool step_register(value& s, const operation& op) {
 }
 }  // namespace detail
 
-/// One register: read (must see the current value; nil is absent), write, compare-and-set, and
-/// append for strings. Keys are independent registers: the checker splits a history by key.
+/// One register: read (must see the current value; nil is absent), write, compare-and-set,
+/// append for strings and add for integers (absent counts as 0). Keys are independent registers:
+/// the checker splits a history by key.
 struct register_model {
     static constexpr std::string_view name = "register";
     using state = value;
@@ -104,8 +119,27 @@ struct register_model {
 };
 static_assert(model<register_model>);
 
-/// A map of registers, every key starting at `initial`: the register operations on one key,
-/// and txn, a list of reads and writes applied atomically. Checked
+/// Jepsen's counter workload: one integer per key, starting at `initial` (0), under add (an
+/// integer delta, which may be negative) and read (must see the sum of the adds linearized
+/// before it). An add that returned info may have counted or not. Keys are independent counters.
+struct counter_model {
+    static constexpr std::string_view name = "counter";
+    using state = value;
+    value initial{std::int64_t{0}};
+
+    state init() const { return initial; }
+    bool supports(const operation& op) const {
+        return op.f == op_kind::read || op.f == op_kind::add;
+    }
+    bool observes(const operation& op) const { return op.f == op_kind::read; }
+    bool step(state& s, const operation& op) const { return detail::step_register(s, op); }
+    static std::size_t hash(const state& s) noexcept { return detail::hash_value(s); }
+    static std::string describe(const state& s) { return to_string(s); }
+};
+static_assert(model<counter_model>);
+
+/// A map of registers, every key starting at `initial`: the register operations on one key
+/// (read, write, cas, append, add), and txn, a list of reads and writes applied atomically. Checked
 /// whole, it needs no partition; the checker still splits it into independent groups of keys, which
 /// is exact (linearizability is local) and much faster.
 struct kv_model {
@@ -188,7 +222,9 @@ static_assert(model<kv_model>);
 /// written together by txn operations applied atomically.
 struct multi_register_model : kv_model {
     static constexpr std::string_view name = "multi-register";
-    bool supports(const operation& op) const { return op.f != op_kind::append; }
+    bool supports(const operation& op) const {
+        return op.f != op_kind::append && op.f != op_kind::add;
+    }
 };
 static_assert(model<multi_register_model>);
 

@@ -238,6 +238,7 @@ inline std::optional<op_kind> op_of(std::string_view f) {
     if (f == "cas" || f == "compare-and-set") return op_kind::cas;
     if (f == "append") return op_kind::append;
     if (f == "txn") return op_kind::txn;
+    if (f == "add") return op_kind::add;
     return std::nullopt;
 }
 
@@ -266,6 +267,18 @@ inline void set_value(event& e, const datum* v, const read_options& opt, std::si
             auto s = scalar(*v, "a write's value");
             e.known = s.has_value();
             if (s) e.val = *s;
+            return;
+        }
+        case op_kind::add: {
+            if (v->k == datum::kind::keyword) {  // :timed-out and the like: keep the call's delta
+                e.known = false;
+                return;
+            }
+            if (v->k != datum::kind::integer) {
+                throw history_error(line,
+                                    "an add's value must be an integer delta, not " + show(*v));
+            }
+            e.val = v->i;
             return;
         }
         case op_kind::cas: {
@@ -345,8 +358,8 @@ inline event event_from_map(const datum& m, const read_options& opt = {}) {
     const datum* f = m.get("f");
     if (!f || !f->is_text() || !detail::op_of(f->s)) {
         throw history_error(line,
-                            "an op needs :f, one of read (get), write (put), cas, append or "
-                            "txn; found " +
+                            "an op needs :f, one of read (get), write (put), cas, append, add "
+                            "or txn; found " +
                                 (f ? detail::show(*f) : std::string("none")));
     }
     e.f = *detail::op_of(f->s);
