@@ -17,7 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <capkit/check/history.hpp>
@@ -168,8 +167,8 @@ public:
 private:
     static constexpr std::uint32_t unknown = 0xfffffffe;
     // The first states found get a row of every op's step (at most this many in all: 1 MiB);
-    // models with many states, such as strings under append, keep the later ones' steps in a
-    // hash map, only those the search takes.
+    // the states found after that compute their steps each time: a model with that many states,
+    // such as strings under append, seldom steps from one state twice.
     static constexpr std::size_t max_rows = std::size_t{1} << 18;
 
     struct probe {
@@ -219,7 +218,6 @@ private:
     boost::unordered_flat_set<std::uint32_t, hasher, equal> index_;
     std::vector<std::uint32_t> next_;  // row s: the step of every op from state s
     std::uint32_t rows_ = 0;
-    boost::unordered_flat_map<std::uint64_t, std::uint32_t> later_;  // state << 32 | op: step
 };
 
 // Lowe's cache of configurations seen: (set of linearized ops, state number). Keys live in one

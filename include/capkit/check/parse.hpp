@@ -86,6 +86,10 @@ public:
     std::size_t line() const noexcept { return line_; }
 
 private:
+    // The C locale's isspace, without a call.
+    static constexpr bool space(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    }
     void skip() {
         while (pos_ < text_.size()) {
             char c = text_[pos_];
@@ -94,7 +98,7 @@ private:
                 ++pos_;
             } else if (c == ';') {
                 while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
-            } else if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+            } else if (c == ',' || space(c)) {
                 ++pos_;
             } else {
                 break;
@@ -103,8 +107,8 @@ private:
     }
     [[noreturn]] void fail(const std::string& what) const { throw history_error(line_, what); }
     static bool delimiter(char c) {
-        return std::isspace(static_cast<unsigned char>(c)) || c == ',' || c == ';' || c == '(' ||
-               c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '"';
+        return space(c) || c == ',' || c == ';' || c == '(' || c == ')' || c == '[' || c == ']' ||
+               c == '{' || c == '}' || c == '"';
     }
     datum read() {
         skip();
@@ -333,37 +337,37 @@ inline void set_value(event& e, const datum* v, const read_options& opt, std::si
 
 }  // namespace detail
 
-/// Turns one op map (`{:process 3, :type :ok, :f :read, :value 5}`, or its JSON twin) into an
-/// event. Throws history_error for a missing or malformed field.
-inline event event_from_map(const datum& m, const read_options& opt = {}) {
-    const std::size_t line = m.line;
-    if (m.k != datum::kind::map) {
-        throw history_error(line,
-                            "expected an op map such as {:process 0, :type :invoke, "
-                            ":f :read, :value nil}, not " +
-                                detail::show(m));
-    }
+namespace detail {
+
+// The fields of one op, wherever they were read from (an op map, a log line); null if absent.
+struct op_fields {
+    const datum* process = nullptr;
+    const datum* type = nullptr;
+    const datum* f = nullptr;
+    const datum* key = nullptr;
+    const datum* value = nullptr;
+    const datum* time = nullptr;
+};
+
+inline event event_from_fields(const op_fields& d, std::size_t line, const read_options& opt) {
     event e;
     e.line = line;
-    const datum* type = m.get("type");
-    if (!type || !type->is_text() || !detail::type_of(type->s)) {
+    if (!d.type || !d.type->is_text() || !type_of(d.type->s)) {
         throw history_error(line, "an op needs :type, one of invoke, ok, fail or info");
     }
-    e.type = *detail::type_of(type->s);
-    if (const datum* t = m.get("time"); t && t->k == datum::kind::integer) e.time = t->i;
-    const datum* p = m.get("process");
-    if (!p) throw history_error(line, "an op needs :process (an integer, or :nemesis)");
-    if (p->k != datum::kind::integer) return e;  // the nemesis: ignored
-    e.process = p->i;
-    const datum* f = m.get("f");
-    if (!f || !f->is_text() || !detail::op_of(f->s)) {
+    e.type = *type_of(d.type->s);
+    if (d.time && d.time->k == datum::kind::integer) e.time = d.time->i;
+    if (!d.process) throw history_error(line, "an op needs :process (an integer, or :nemesis)");
+    if (d.process->k != datum::kind::integer) return e;  // the nemesis: ignored
+    e.process = d.process->i;
+    if (!d.f || !d.f->is_text() || !op_of(d.f->s)) {
         throw history_error(line,
                             "an op needs :f, one of read (get), write (put), cas, append, add "
                             "or txn; found " +
-                                (f ? detail::show(*f) : std::string("none")));
+                                (d.f ? show(*d.f) : std::string("none")));
     }
-    e.f = *detail::op_of(f->s);
-    if (const datum* k = m.get("key"); k && k->k != datum::kind::nil) {
+    e.f = *op_of(d.f->s);
+    if (const datum* k = d.key; k && k->k != datum::kind::nil) {
         if (k->k == datum::kind::integer) {
             e.key = std::to_string(k->i);
         } else if (k->is_text()) {
@@ -372,12 +376,42 @@ inline event event_from_map(const datum& m, const read_options& opt = {}) {
             throw history_error(line, ":key must be a string, keyword or integer");
         }
     }
-    detail::set_value(e, m.get("value"), opt, line);
+    set_value(e, d.value, opt, line);
     if (e.f == op_kind::cas && e.type == event_type::fail && opt.failed_cas_mismatch) {
         e.type = event_type::ok;
         e.cas_succeeded = false;
     }
     return e;
+}
+
+}  // namespace detail
+
+/// Turns one op map (`{:process 3, :type :ok, :f :read, :value 5}`, or its JSON twin) into an
+/// event. Throws history_error for a missing or malformed field.
+inline event event_from_map(const datum& m, const read_options& opt = {}) {
+    if (m.k != datum::kind::map) {
+        throw history_error(m.line,
+                            "expected an op map such as {:process 0, :type :invoke, "
+                            ":f :read, :value nil}, not " +
+                                detail::show(m));
+    }
+    detail::op_fields fields;
+    for (std::size_t j = 0; j + 1 < m.items.size(); j += 2) {
+        const datum& key = m.items[j];
+        if (key.k != datum::kind::keyword && key.k != datum::kind::string) continue;
+        const datum* value = &m.items[j + 1];
+        const std::string& k = key.s;
+        // The first of a repeated key counts, as datum::get finds it.
+        const datum** slot = k == "process" ? &fields.process
+                             : k == "type"  ? &fields.type
+                             : k == "f"     ? &fields.f
+                             : k == "key"   ? &fields.key
+                             : k == "value" ? &fields.value
+                             : k == "time"  ? &fields.time
+                                            : nullptr;
+        if (slot && !*slot) *slot = value;
+    }
+    return detail::event_from_fields(fields, m.line, opt);
 }
 
 /// Reads a Jepsen EDN history: op maps one per line, or one vector or list of them (maps may
@@ -412,32 +446,24 @@ void for_each_line(std::string_view text, F&& f) {
 /// skipped (other log output). Throws history_error naming the line.
 inline std::vector<event> read_jepsen_log(std::string_view text, const read_options& opt = {}) {
     std::vector<event> events;
+    std::vector<datum> parts;
     for_each_line(text, [&](std::string_view l, std::size_t line) {
         std::size_t at = l.find("jepsen.util - ");
         if (at == std::string_view::npos) return;
         edn_reader reader(l.substr(at + 14), line);
-        std::vector<datum> parts;
+        parts.clear();
         while (auto d = reader.next()) parts.push_back(std::move(*d));
         if (parts.size() < 3 || parts.size() > 4 || !parts[1].is_text() || !parts[2].is_text()) {
             throw history_error(line,
                                 "expected '<process> :<type> :<f> <value>' after "
                                 "'jepsen.util - '");
         }
-        datum m;
-        m.k = datum::kind::map;
-        m.line = line;
-        auto add = [&](const char* key, datum v) {
-            datum k;
-            k.k = datum::kind::keyword;
-            k.s = key;
-            m.items.push_back(std::move(k));
-            m.items.push_back(std::move(v));
-        };
-        add("process", std::move(parts[0]));
-        add("type", std::move(parts[1]));
-        add("f", std::move(parts[2]));
-        if (parts.size() == 4) add("value", std::move(parts[3]));
-        events.push_back(event_from_map(m, opt));
+        detail::op_fields fields;
+        fields.process = &parts[0];
+        fields.type = &parts[1];
+        fields.f = &parts[2];
+        if (parts.size() == 4) fields.value = &parts[3];
+        events.push_back(detail::event_from_fields(fields, line, opt));
     });
     if (events.empty() && !text.empty()) {
         throw history_error(1, "no 'jepsen.util - ' line: this is not a Jepsen log");
