@@ -166,10 +166,10 @@ public:
 
 private:
     static constexpr std::uint32_t unknown = 0xfffffffe;
-    // The first states found get a row of every op's step (at most this many in all: 1 MiB);
+    // The first states found get a row of every op's step (at most this many in all: 256 KiB);
     // the states found after that compute their steps each time: a model with that many states,
     // such as strings under append, seldom steps from one state twice.
-    static constexpr std::size_t max_rows = std::size_t{1} << 18;
+    static constexpr std::size_t max_rows = std::size_t{1} << 16;
 
     struct probe {
         const state_t* state;
