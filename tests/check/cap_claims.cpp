@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// The claims the lab exists to show, at full strength: every shipped scenario (amnesia excepted,
+// which voids the promises Paxos and ABD rest on) at its own seed count, at least 200, against
+// the CP presets, with zero linearizability violations and zero lost writes; and on the
+// majority/minority split, the AP side of the trade-off. Hidden from the default run (it takes a
+// while unoptimised); CTest runs it as lab.cap_claims, outside the sanitizer pass.
+#include <capkit/check/lab.hpp>
+#include <capkit/check/presets.hpp>
+#include <capkit/check/scenario_json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+namespace lab = capkit::lab;
+namespace fs = std::filesystem;
+
+fs::path scenarios_dir() {
+    return (fs::path(__FILE__).parent_path() / ".." / ".." / "examples" / "scenarios")
+        .lexically_normal();
+}
+
+template <class F>
+void run_preset(std::string_view name, const lab::scenario& sc, F&& checks) {
+    bool found = lab::with_preset(name, [&](auto t) {
+        using replica = typename decltype(t)::type;
+        if (lab::refuses<replica>(sc)) return;
+        auto r = lab::run<replica>(sc, {}, std::string(name));
+        INFO(sc.name << " / " << name << ": linearizable " << r.linearizable_seeds << "/" << r.seeds
+                     << ", first failing seed "
+                     << (r.failing_seeds.empty() ? 0 : r.failing_seeds.front()));
+        checks(r);
+    });
+    REQUIRE(found);
+}
+
+}  // namespace
+
+TEST_CASE("CAP claims: CP presets stay linearizable in every shipped scenario", "[.cap-claims]") {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(scenarios_dir()))
+        if (e.path().extension() == ".json" && e.path().stem() != "amnesia")
+            files.push_back(e.path());
+    std::ranges::sort(files);
+    REQUIRE(files.size() >= 4);
+    for (const auto& file : files) {
+        auto sc = lab::load_scenario(file);
+        REQUIRE(sc.seeds >= 200);
+        for (auto name : {"cp-serial", "cp-linearizable", "n5-serial", "n5-linearizable"}) {
+            run_preset(name, sc, [](const lab::report& r) {
+                CHECK(r.linearizable_seeds == r.seeds);
+                CHECK(r.lost_writes == 0);
+                CHECK(r.stale_reads == 0);
+            });
+        }
+    }
+}
+
+TEST_CASE("CAP claims: the majority/minority split, both sides of the trade-off", "[.cap-claims]") {
+    auto sc = lab::load_scenario(scenarios_dir() / "split.json");
+    REQUIRE(sc.seeds >= 200);
+    for (auto name : {"cp-serial", "cp-linearizable"}) {
+        run_preset(name, sc, [](const lab::report& r) {
+            CHECK(r.availability_minority == 0.0);
+            CHECK(r.availability_majority >= 0.95);
+        });
+    }
+    run_preset("ap-lww", sc, [](const lab::report& r) {
+        CHECK(r.availability_partitioned >= 0.99);
+        CHECK(r.stale_minority_seeds * 2 >= r.seeds);
+    });
+    for (auto name : {"ap-dvv", "ap-crdt-counter"}) {
+        run_preset(name, sc, [](const lab::report& r) {
+            CHECK(r.availability_partitioned >= 0.99);
+            CHECK(r.lost_writes == 0);
+        });
+    }
+}
