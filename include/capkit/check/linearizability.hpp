@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -341,7 +342,8 @@ public:
         completed_.resize(n_);
         observer_.resize(n_);
         twin_.assign(n_, none);
-        std::vector<std::uint32_t> open;  // open-ended ops so far, for twin_
+        // The open-ended ops so far by a hash of their effect, for twin_.
+        std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> open;
         for (std::size_t i = 0; i < n_; ++i) {
             const operation& op = h.ops[ids[i]];
             zobrist_[i] = rng.next();
@@ -351,13 +353,18 @@ public:
                 ++mandatory_;
                 continue;
             }
-            for (auto j = open.rbegin(); j != open.rend(); ++j) {
+            std::uint64_t e =
+                mix(static_cast<std::uint64_t>(op.f) << 2 | op.known << 1 | op.cas_succeeded);
+            e = mix(e ^ hash_value(op.val)) ^ hash_value(op.expected) ^ op.txn.size();
+            if (op.key) e ^= std::hash<std::string>{}(*op.key);
+            auto& alike = open[e];
+            for (auto j = alike.rbegin(); j != alike.rend(); ++j) {
                 if (same_effect(h.ops[ids[*j]], op)) {
                     twin_[i] = *j;
                     break;
                 }
             }
-            open.push_back(static_cast<std::uint32_t>(i));
+            alike.push_back(static_cast<std::uint32_t>(i));
         }
         bits_.assign((n_ + 63) / 64, 0);
         stack_.reserve(n_);
