@@ -118,3 +118,19 @@ TEST_CASE("lab: a scenario for another cluster size is refused with the reason",
     });
     CHECK(refused);
 }
+
+TEST_CASE("lab: a scenario whose faults need more nodes than N is refused with the reason",
+          "[lab]") {
+    auto sc = split(1);
+    sc.nodes = 0;                // any cluster size ...
+    sc.nemesis[0].minority = 2;  // ... but cutting off two nodes needs a majority of three
+    lab::with_preset("cp-serial", [&](auto t) {
+        using replica = typename decltype(t)::type;
+        auto why = lab::refuses<replica>(sc);
+        REQUIRE(why.has_value());
+        CHECK(why->find("needs at least 5 nodes") != std::string::npos);
+    });
+    lab::with_preset("n5-serial", [&](auto t) {
+        CHECK_FALSE(lab::refuses<typename decltype(t)::type>(sc).has_value());
+    });
+}

@@ -79,17 +79,6 @@ std::vector<std::string> split_commas(const std::string& s) {
     return out;
 }
 
-// Why the preset `Replica` cannot run `sc`, if it cannot.
-template <class Replica>
-std::optional<std::string> refusal(const lab::scenario& sc) {
-    if (auto why = lab::refuses<Replica>(sc)) return why;
-    if (lab::min_nodes(sc) > Replica::n) {
-        return "scenario " + sc.name + " needs at least " + std::to_string(lab::min_nodes(sc)) +
-               " nodes; this configuration has N=" + std::to_string(Replica::n);
-    }
-    return std::nullopt;
-}
-
 // Where the history of `preset` goes: `path` itself for one preset, else with the preset's name
 // before the extension (h.jsonl -> h.ap-lww.jsonl).
 std::filesystem::path history_path(const std::filesystem::path& path, const std::string& preset,
@@ -202,7 +191,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> runnable;
     for (const auto& name : chosen) {
         std::optional<std::string> why;
-        lab::with_preset(name, [&](auto t) { why = refusal<typename decltype(t)::type>(sc); });
+        lab::with_preset(name, [&](auto t) { why = lab::refuses<typename decltype(t)::type>(sc); });
         if (!why) {
             runnable.push_back(name);
         } else if (all) {

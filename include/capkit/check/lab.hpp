@@ -557,7 +557,8 @@ inline double share(std::size_t part, std::size_t whole) {
 
 }  // namespace detail
 
-/// Refuses a scenario written for another cluster size, with the reason.
+/// Why `Replica` cannot run `sc`, if it cannot: the scenario is written for another cluster size,
+/// or its faults name nodes or cut off more nodes than the configuration has.
 template <class Replica>
 std::optional<std::string> refuses(const scenario& sc) {
     if (sc.nodes != 0 && sc.nodes != Replica::n)
@@ -575,6 +576,9 @@ std::optional<std::string> refuses(const scenario& sc) {
                     return "scenario " + sc.name + " puts node " + std::to_string(i) +
                            " in a partition, beyond N=" + std::to_string(Replica::n);
     }
+    if (min_nodes(sc) > Replica::n)
+        return "scenario " + sc.name + " needs at least " + std::to_string(min_nodes(sc)) +
+               " nodes; this configuration has N=" + std::to_string(Replica::n);
     return std::nullopt;
 }
 

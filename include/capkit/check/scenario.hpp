@@ -3,6 +3,7 @@
 /// replica configuration through, in virtual time, under many seeds.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -98,5 +99,38 @@ struct scenario {
     unsigned seeds = 200;
     std::uint64_t first_seed = 1;
 };
+
+/// The smallest cluster the scenario's faults fit: one more than the highest node they name,
+/// 3 for a bridge, 2k + 1 for a partition cutting off k nodes, at least 1.
+inline unsigned min_nodes(const scenario& s) {
+    unsigned n = 1;
+    for (const fault& f : s.nemesis) {
+        switch (f.what) {
+            case fault::kind::partition:
+                for (const auto& g : f.groups) {
+                    for (node_id x : g) n = std::max<unsigned>(n, x + 1);
+                }
+                if (f.groups.empty()) n = std::max(n, 2 * std::max(f.minority, 1u) + 1);
+                break;
+            case fault::kind::cut_one_way:
+                n = std::max<unsigned>(n, std::max(f.node, f.to) + 1);
+                break;
+            case fault::kind::bridge:
+                n = std::max<unsigned>(n, std::max<unsigned>(3, f.node + 1));
+                break;
+            case fault::kind::isolate:
+            case fault::kind::crash:
+            case fault::kind::restart:
+            case fault::kind::amnesia:
+            case fault::kind::clock_skew:
+                n = std::max<unsigned>(n, f.node + 1);
+                break;
+            case fault::kind::heal:
+            case fault::kind::drop:
+                break;
+        }
+    }
+    return n;
+}
 
 }  // namespace capkit::lab
