@@ -452,3 +452,54 @@ TEST_CASE("a completed request leaves no wake-up behind", "[protocol]") {
     c.settle();
     CHECK(c.network().now() == capkit::time_point::zero());
 }
+
+namespace {
+// Runs a get through node `via` and returns the shortfall its callback saw.
+template <class R>
+std::optional<capkit::quorum_shortfall> shortfall_of_get(capkit::cluster<R>& c, node_id via) {
+    std::optional<capkit::quorum_shortfall> seen;
+    c.node_at(via).async_get("k", [&](auto r) {
+        if (!r.has_value()) seen = c.replica(via).last_shortfall();
+    });
+    c.settle();
+    return seen;
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE(
+    "a failed request tells which quorum fell short and how many it reached",
+    "[protocol][partition]", (replica<str, str, capkit::quorum<3, 2, 2>, capkit::strong>),
+    (replica<str, str, capkit::quorum<3, 2, 2>, capkit::linearizable>),
+    (replica<str, str, capkit::quorum<3, capkit::majority, capkit::majority>, capkit::serial>)) {
+    using capkit::quorum_shortfall;
+    capkit::replica_options options;
+    options.request_timeout = 250ms;
+    capkit::cluster<TestType> c(options);
+    REQUIRE(c.at(0).put("k", "v0").has_value());
+    c.settle();
+
+    SECTION("refused at once by a minority: the reachable replicas") {
+        c.partition({{0}, {1, 2}});
+        CHECK(shortfall_of_get(c, 0) == quorum_shortfall{false, 2, 1});
+        CHECK(failed_with(c.at(0).put("k", "v1"), capkit::errc::unavailable));
+        // ABD and Paxos writes need a read quorum first; the others need only W.
+        bool reads_first = !std::is_same_v<typename TestType::consistency, capkit::strong>;
+        CHECK(c.replica(0).last_shortfall() == quorum_shortfall{!reads_first, 2, 1});
+    }
+    SECTION("expired with links cut unannounced: the replicas that answered") {
+        c.network().cut(0, 1);
+        c.network().cut(0, 2);
+        CHECK(shortfall_of_get(c, 0) == quorum_shortfall{false, 2, 1});
+    }
+    SECTION("a write sent whose acknowledgements are lost: the replicas that acknowledged") {
+        c.network().cut_one_way(1, 0);
+        c.network().cut_one_way(2, 0);
+        if constexpr (std::is_same_v<typename TestType::consistency, capkit::strong>) {
+            CHECK(failed_with(c.at(0).put("k", "v1"), capkit::errc::timeout));
+            CHECK(c.replica(0).last_shortfall() == quorum_shortfall{true, 2, 1});
+        } else {  // the read phase hears only from itself: nothing was written
+            CHECK(failed_with(c.at(0).put("k", "v1"), capkit::errc::unavailable));
+            CHECK(c.replica(0).last_shortfall() == quorum_shortfall{false, 2, 1});
+        }
+    }
+}

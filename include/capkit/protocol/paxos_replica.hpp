@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -233,6 +234,8 @@ public:
 
     node_id id() const noexcept { return self_; }
     const replica_stats& stats() const noexcept { return stats_; }
+    /// As quorum_replica::last_shortfall: read it in the callback of a failed request.
+    const quorum_shortfall& last_shortfall() const noexcept { return *shortfall_; }
 
 private:
     // read, write (put, compare_and_set), update and remove answer a client; collect is the
@@ -306,7 +309,14 @@ private:
             if (reachable(i)) op.targets.push_back(i);
         if (op.targets.size() < std::max(op.r, op.w)) {
             if (op.kind != op_kind::collect) ++stats_.unavailable;
-            if (op.done) io_.complete([d = std::move(op.done)] { d(errc::unavailable); });
+            auto reach = static_cast<unsigned>(op.targets.size());
+            bool write_short = reach >= op.r;
+            quorum_shortfall why{write_short, write_short ? op.w : op.r, reach};
+            if (op.done)
+                io_.complete([d = std::move(op.done), why, slot = shortfall_] {
+                    *slot = why;
+                    d(errc::unavailable);
+                });
             return;
         }
         op.deadline = now + options_.request_timeout;
@@ -489,12 +499,19 @@ private:
               now);
     }
 
+    // How far the round got: promises in the prepare phase (and in the backoff after it, which
+    // keeps the last round's count), acceptances once accepts were sent.
     void fail(std::uint64_t seq, errc e) {
         auto node = ops_.extract(seq);
         operation& op = node.mapped();
         if (op.kind != op_kind::collect)
             ++(e == errc::timeout ? stats_.timeouts : stats_.unavailable);
-        if (op.done) io_.complete([d = std::move(op.done), e] { d(e); });
+        quorum_shortfall why{op.accept_sent, op.accept_sent ? op.w : op.r, op.oks};
+        if (op.done)
+            io_.complete([d = std::move(op.done), e, why, slot = shortfall_] {
+                *slot = why;
+                d(e);
+            });
     }
 
     void send(node_id to, message m) { io_.send(to, std::move(m)); }
@@ -513,6 +530,8 @@ private:
     std::map<std::uint64_t, operation> ops_;
     std::uint64_t next_sequence_;
     replica_stats stats_;
+    // Shared with pending completions, so one that runs after the replica moved stays valid.
+    std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
 };
 
 }  // namespace capkit

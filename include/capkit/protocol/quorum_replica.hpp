@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -216,6 +217,9 @@ public:
 
     node_id id() const noexcept { return self_; }
     const replica_stats& stats() const noexcept { return stats_; }
+    /// While the callback of a request that failed (unavailable or timeout) runs: how far its
+    /// quorum fell short. Set just before that callback is called, so read it there.
+    const quorum_shortfall& last_shortfall() const noexcept { return *shortfall_; }
 
 private:
     enum class op_kind { get, put };
@@ -267,7 +271,10 @@ private:
         auto reach = op.targets.count();
         if ((reads && reach < op.r) || (writes && reach < op.w)) {
             ++stats_.unavailable;
-            fail(op, errc::unavailable);  // nothing was sent: certainly no effect
+            bool write_short = !(reads && reach < op.r);
+            // Nothing was sent: certainly no effect.
+            fail(op, errc::unavailable,
+                 {write_short, write_short ? op.w : op.r, static_cast<unsigned>(reach)});
             return;
         }
         op.deadline = now + options_.request_timeout;
@@ -466,22 +473,34 @@ private:
             // A read, or an ABD write still in its read phase, had no effect: unavailable. A
             // write that was sent may still take effect: timeout.
             bool sent_write = op.kind == op_kind::put && op.ph == phase::write;
+            auto acked = static_cast<unsigned>(op.acked.count());
             if (sent_write) {
                 ++stats_.timeouts;
-                fail(op, errc::timeout);
-            } else {
+                fail(op, errc::timeout, {true, op.w, acked});
+            } else if (op.ph == phase::read) {
                 ++stats_.unavailable;
-                fail(op, errc::unavailable);
+                fail(op, errc::unavailable,
+                     {false, op.r, static_cast<unsigned>(op.replies.size())});
+            } else {  // an ABD read whose write-back no write quorum confirmed
+                ++stats_.unavailable;
+                fail(op, errc::unavailable, {true, op.w, acked});
             }
         }
         finish(seq);
     }
 
-    void fail(operation& op, errc e) {
+    // The shortfall travels with the completion and is published just before the callback runs.
+    void fail(operation& op, errc e, quorum_shortfall why) {
         if (op.kind == op_kind::get) {
-            io_.complete([cb = std::move(op.on_read), e] { cb(e); });
+            io_.complete([cb = std::move(op.on_read), e, why, slot = shortfall_] {
+                *slot = why;
+                cb(e);
+            });
         } else {
-            io_.complete([cb = std::move(op.on_write), e] { cb(e); });
+            io_.complete([cb = std::move(op.on_write), e, why, slot = shortfall_] {
+                *slot = why;
+                cb(e);
+            });
         }
         op.answered = true;
     }
@@ -501,6 +520,8 @@ private:
     boost::unordered_flat_map<std::uint64_t, operation> ops_;  // by sequence number
     std::uint64_t next_sequence_;
     replica_stats stats_;
+    // Shared with pending completions, so one that runs after the replica moved stays valid.
+    std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
 };
 
 }  // namespace capkit
