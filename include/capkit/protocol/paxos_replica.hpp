@@ -310,8 +310,9 @@ private:
         if (op.targets.size() < std::max(op.r, op.w)) {
             if (op.kind != op_kind::collect) ++stats_.unavailable;
             auto reach = static_cast<unsigned>(op.targets.size());
-            bool write_short = reach >= op.r;
-            quorum_shortfall why{write_short, write_short ? op.w : op.r, reach};
+            // Both quorums are majorities: name W for a change, R for a read (or the one short).
+            bool name_w = op.kind == op_kind::read ? reach >= op.r : reach < op.w;
+            quorum_shortfall why{name_w, name_w ? op.w : op.r, reach};
             if (op.done)
                 io_.complete([d = std::move(op.done), why, slot = shortfall_] {
                     *slot = why;

@@ -271,10 +271,12 @@ private:
         auto reach = op.targets.count();
         if ((reads && reach < op.r) || (writes && reach < op.w)) {
             ++stats_.unavailable;
-            bool write_short = !(reads && reach < op.r);
-            // Nothing was sent: certainly no effect.
+            // Nothing was sent: certainly no effect. Where both quorums fall short (ABD), name
+            // the one the client asked for: W for a write, R for a read.
+            bool read_short = reads && reach < op.r, write_short = writes && reach < op.w;
+            bool name_w = op.kind == op_kind::put ? write_short : !read_short;
             fail(op, errc::unavailable,
-                 {write_short, write_short ? op.w : op.r, static_cast<unsigned>(reach)});
+                 {name_w, name_w ? op.w : op.r, static_cast<unsigned>(reach)});
             return;
         }
         op.deadline = now + options_.request_timeout;
