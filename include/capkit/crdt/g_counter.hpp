@@ -6,6 +6,7 @@
 
 #include <capkit/crdt/crdt.hpp>
 #include <capkit/detail/counter_map.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 
 namespace capkit {
@@ -29,6 +30,13 @@ public:
     friend bool operator==(const g_counter&, const g_counter&) = default;
 
 private:
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.counts_);
+    }
+
     detail::counter_map counts_;
 };
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <capkit/crdt/crdt.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/version/hlc.hpp>
 
@@ -52,6 +53,13 @@ public:
     friend bool operator==(const lww_register&, const lww_register&) = default;
 
 private:
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.value_, self.stamp_, self.origin_);
+    }
+
     T value_{};
     hlc::timestamp stamp_{};
     node_id origin_{};

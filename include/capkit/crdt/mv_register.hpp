@@ -4,11 +4,13 @@
 
 #include <concepts>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include <capkit/crdt/crdt.hpp>
 #include <capkit/detail/dot_kernel.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 
 namespace capkit {
@@ -48,6 +50,13 @@ public:
     friend bool operator==(const mv_register&, const mv_register&) = default;
 
 private:
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.kernel_);
+    }
+
     detail::dot_kernel<T> kernel_;
 };
 

@@ -5,11 +5,13 @@
 #include <concepts>
 #include <cstddef>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include <capkit/crdt/crdt.hpp>
 #include <capkit/detail/dot_kernel.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 
 namespace capkit {
@@ -71,6 +73,13 @@ public:
     friend bool operator==(const or_set&, const or_set&) = default;
 
 private:
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.kernel_);
+    }
+
     detail::dot_kernel<T> kernel_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <capkit/crdt/crdt.hpp>
 #include <capkit/crdt/g_counter.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 
 namespace capkit {
@@ -42,6 +43,13 @@ public:
     friend bool operator==(const pn_counter&, const pn_counter&) = default;
 
 private:
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.up_, self.down_);
+    }
+
     g_counter up_;
     g_counter down_;
 };

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 
 namespace capkit::detail {
@@ -118,6 +119,12 @@ private:
     }
     std::vector<entry>::const_iterator find(node_id n) const noexcept {
         return std::ranges::lower_bound(entries_, n, {}, &entry::first);
+    }
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.entries_);
     }
 
     std::vector<entry> entries_;

@@ -14,6 +14,7 @@
 
 #include <capkit/detail/counter_map.hpp>
 #include <capkit/detail/dot.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 
 namespace capkit::detail {
@@ -34,6 +35,11 @@ public:
         T element;
         dot tag;
         friend bool operator==(const entry&, const entry&) = default;
+        /// The fields in wire order (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.element, self.tag);
+        }
     };
 
     /// Makes node `self`'s next dot and records it in the context.
@@ -105,6 +111,12 @@ private:
         if (x.element < y.element) return true;
         if (y.element < x.element) return false;
         return x.tag < y.tag;
+    }
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.entries_, self.context_);
     }
 
     std::vector<entry> entries_;

@@ -4,6 +4,7 @@
 
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <capkit/crdt/crdt.hpp>
@@ -24,6 +25,11 @@ struct crdt_merge {
     /// The CRDT's own state carries its causality, so a read hands back no extra context.
     struct context {
         friend bool operator==(const context&, const context&) = default;
+        /// No fields on the wire (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self&) noexcept {
+            return std::tie();
+        }
     };
 
     /// The CRDT itself; a default one means "never written". Constrained rather than asserted,
@@ -32,6 +38,11 @@ struct crdt_merge {
     struct state {
         T value{};
         friend bool operator==(const state&, const state&) = default;
+        /// The fields in wire order (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.value);
+        }
     };
 
     template <class T>

@@ -37,6 +37,11 @@ struct lww {
         stamp at{};
         node_id origin{};
         friend auto operator<=>(const context&, const context&) = default;
+        /// The fields in wire order (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.at, self.origin);
+        }
     };
 
     /// One stamped value; `value` is empty until the key is written.
@@ -46,6 +51,11 @@ struct lww {
         typename Clock::timestamp stamp{};
         node_id origin{};
         friend bool operator==(const state&, const state&) = default;
+        /// The fields in wire order (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.value, self.stamp, self.origin);
+        }
     };
 
     /// True when `a` wins over `b`: a later stamp, or the same stamp from a higher node id.

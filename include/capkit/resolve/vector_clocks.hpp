@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -47,6 +48,11 @@ struct vector_clocks {
         std::vector<T> siblings;        ///< the values, ordered by their dots
         std::vector<detail::dot> dots;  ///< dots[i] names the write that made siblings[i]
         friend bool operator==(const state&, const state&) = default;
+        /// The fields in wire order (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.clock, self.siblings, self.dots);
+        }
     };
 
     /// The descendant's siblings win; between concurrent versions, the union of their siblings

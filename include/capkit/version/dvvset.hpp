@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <capkit/detail/counter_map.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/version/causal_order.hpp>
 #include <capkit/version/vector_clock.hpp>
@@ -38,6 +39,11 @@ public:
         std::uint64_t counter = 0;
         std::vector<T> values;  ///< values[i] was written by the node's write number counter - i
         friend bool operator==(const entry&, const entry&) = default;
+        /// The fields in wire order (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.node, self.counter, self.values);
+        }
     };
 
     /// The empty set: never written.
@@ -111,6 +117,13 @@ public:
     friend bool operator==(const dvvset&, const dvvset&) = default;
 
 private:
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.entries_);
+    }
+
     auto entries_values() const {
         return std::views::transform(
             entries_, [](const entry& e) -> const std::vector<T>& { return e.values; });

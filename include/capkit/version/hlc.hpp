@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <limits>
 #include <string_view>
+#include <tuple>
 
 #include <capkit/error.hpp>
 
@@ -30,6 +31,11 @@ public:
         std::uint64_t wall = 0;     ///< nanoseconds, the largest physical time observed
         std::uint32_t logical = 0;  ///< orders events that share `wall`
         friend auto operator<=>(const timestamp&, const timestamp&) = default;
+        /// The fields in wire order (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.wall, self.logical);
+        }
         /// Prints `wall.logical`; a template on the stream so this header needs only <iosfwd>.
         template <class Char, class Traits>
         friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <capkit/detail/counter_map.hpp>
+#include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/version/causal_order.hpp>
 
@@ -70,6 +71,13 @@ public:
     friend bool operator==(const vector_clock&, const vector_clock&) = default;
 
 private:
+    // The wire codec's view of the private state (capkit/detail/wire_access.hpp).
+    friend struct wire::access;
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.counters_);
+    }
+
     detail::counter_map counters_;
 };
 
