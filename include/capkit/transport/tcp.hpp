@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::tcp_transport: protocol messages between processes over TCP (Boost.Asio).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/hana/define_struct.hpp>
+
+#include <capkit/detail/random.hpp>
+#include <capkit/node_id.hpp>
+#include <capkit/time.hpp>
+#include <capkit/transport/codec.hpp>
+#include <capkit/transport/transport.hpp>
+
+namespace capkit {
+
+/// A host and port, written "HOST:PORT" ("[::1]:7000" for IPv6).
+struct tcp_address {
+    std::string host;
+    std::uint16_t port = 0;
+
+    std::string to_string() const {
+        bool v6 = host.find(':') != std::string::npos;
+        return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    }
+    friend bool operator==(const tcp_address&, const tcp_address&) = default;
+};
+
+/// Reads "HOST:PORT"; empty when the text is not one (no port, a port above 65535, no host).
+inline std::optional<tcp_address> parse_tcp_address(std::string_view text) {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return {};
+    std::string_view host = text.substr(0, colon), port = text.substr(colon + 1);
+    if (host.front() == '[') {
+        if (host.size() < 3 || host.back() != ']') return {};
+        host = host.substr(1, host.size() - 2);
+    }
+    unsigned value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9' || (value = value * 10 + unsigned(c - '0')) > 65535) return {};
+    }
+    return tcp_address{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+/// How urgent a transport's log line is.
+enum class log_level { error, warn, info, debug };
+
+inline std::string_view to_string(log_level l) {
+    switch (l) {
+        case log_level::error:
+            return "error";
+        case log_level::warn:
+            return "warn";
+        case log_level::info:
+            return "info";
+        case log_level::debug:
+            return "debug";
+    }
+    return "?";
+}
+
+/// Receives one line per event worth knowing (peer up or down, a refused frame, a connection
+/// lost); an empty logger says nothing.
+using tcp_logger = std::function<void(log_level, const std::string&)>;
+
+/// Timing and bounds of a tcp_transport.
+struct tcp_options {
+    /// A connection with nothing else to send carries a heartbeat this often.
+    std::chrono::milliseconds heartbeat_interval{100};
+    /// A peer heard nothing from (not even a heartbeat) for this long is reported down.
+    std::chrono::milliseconds peer_timeout{500};
+    /// Reconnection waits start here and double up to the maximum (with jitter).
+    std::chrono::milliseconds reconnect_min{20};
+    std::chrono::milliseconds reconnect_max{2000};
+    /// An accepted connection must say who it is within this time.
+    std::chrono::milliseconds handshake_timeout{2000};
+    /// Bytes waiting for one peer; beyond them send() answers queue_full (backpressure).
+    std::size_t max_queue_bytes = std::size_t{8} << 20;
+    /// What a frame may hold (wire::limits): a larger announced body closes the connection.
+    wire::limits limits{};
+};
+
+/// What a tcp_transport has done (for INFO lines and benchmarks).
+struct tcp_stats {
+    std::uint64_t frames_sent = 0, frames_received = 0;
+    std::uint64_t bytes_sent = 0, bytes_received = 0;
+    std::uint64_t writes = 0;            ///< socket writes: frames_sent / writes is the batching
+    std::uint64_t queue_full = 0;        ///< messages refused because a peer's queue was full
+    std::uint64_t bad_frames = 0;        ///< connections closed for a frame that did not decode
+    std::uint64_t connects = 0;          ///< outgoing connections established
+    std::uint64_t connect_failures = 0;  ///< attempts that failed (each retried after a backoff)
+};
+
+namespace detail {
+
+// Control frames, kinds the codec reserves for transports. A connection's first frame is the
+// dialler's hello; its heartbeats keep the receiver's failure detector quiet.
+struct tcp_hello {
+    BOOST_HANA_DEFINE_STRUCT(tcp_hello, (node_id, from), (node_id, to));
+};
+inline constexpr std::uint8_t tcp_hello_kind = 0xF0;
+inline constexpr std::uint8_t tcp_heartbeat_kind = 0xF1;
+
+template <class Message>
+class tcp_state : public std::enable_shared_from_this<tcp_state<Message>> {
+    using tcp = boost::asio::ip::tcp;
+    using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+    using clock = std::chrono::steady_clock;
+
+public:
+    tcp_state(boost::asio::io_context& io, node_id self, const tcp_address& listen,
+              tcp_options options, tcp_logger log)
+        : strand_(boost::asio::make_strand(io)),
+          self_(self),
+          options_(options),
+          log_(std::move(log)),
+          acceptor_(strand_),
+          wake_timer_(strand_),
+          tick_timer_(strand_),
+          jitter_(0x7463700000000000ULL ^ self) {
+        tcp::resolver resolver(io);
+        auto endpoint = *resolver.resolve(listen.host, std::to_string(listen.port)).begin();
+        acceptor_.open(endpoint.endpoint().protocol());
+        acceptor_.set_option(tcp::acceptor::reuse_address(true));
+        acceptor_.bind(endpoint.endpoint());
+        acceptor_.listen();
+    }
+
+    strand_type& strand() { return strand_; }
+    node_id self() const { return self_; }
+    std::uint16_t listen_port() const { return acceptor_.local_endpoint().port(); }
+    const tcp_stats& stats() const { return stats_; }
+
+    void add_peer(node_id id, tcp_address address) {
+        if (id == self_) throw std::invalid_argument("a node is not its own peer");
+        auto p = std::make_unique<peer>(strand_);
+        p->id = id;
+        p->address = std::move(address);
+        p->backoff = options_.reconnect_min;
+        peers_[id] = std::move(p);
+    }
+
+    void start() {
+        auto self = this->shared_from_this();
+        boost::asio::post(strand_, [self] {
+            if (self->closed_) return;
+            self->accept();
+            for (auto& [id, p] : self->peers_) self->connect(*p);
+            self->tick();
+        });
+    }
+
+    void attach(node_id id, std::function<void(node_id, Message&&)> receiver,
+                std::function<void()> waker) {
+        if (id != self_)
+            throw std::invalid_argument("this tcp_transport carries node " + std::to_string(self_) +
+                                        ", not node " + std::to_string(id));
+        receiver_ = std::move(receiver);
+        waker_ = std::move(waker);
+    }
+    void detach(node_id id) {
+        if (id != self_) return;
+        receiver_ = nullptr;
+        waker_ = nullptr;
+        wake_timer_.cancel();
+    }
+    void on_peer_change(std::function<void(node_id, bool)> f) { on_peer_ = std::move(f); }
+
+    send_status send(node_id, node_id to, Message m) {
+        auto it = peers_.find(to);
+        if (it == peers_.end()) return send_status::unknown_node;
+        peer& p = *it->second;
+        std::size_t before = p.pending.size();
+        wire::encode_frame(m, p.pending);
+        if (p.pending.size() > options_.max_queue_bytes) {  // keep what was there, refuse this
+            p.pending.resize(before);
+            ++stats_.queue_full;
+            return send_status::queue_full;
+        }
+        ++stats_.frames_sent;
+        start_write(p);
+        return send_status::sent;
+    }
+
+    // Wall-clock time: HLC stamps from different machines are compared, so every process must
+    // count from the same epoch (a steady clock counts from each boot).
+    static time_point now() {
+        return std::chrono::duration_cast<time_point>(
+            std::chrono::system_clock::now().time_since_epoch());
+    }
+
+    void wake(node_id id, time_point at) {
+        if (id != self_ || closed_) return;
+        if (at == time_point::max()) {
+            if (wake_at_) wake_timer_.cancel();
+            wake_at_.reset();
+            return;
+        }
+        if (wake_at_ == at) return;  // already armed for that moment
+        wake_at_ = at;
+        auto delay = std::max(at - now(), time_point::zero());
+        wake_timer_.expires_after(delay);
+        auto gen = ++wake_generation_;
+        wake_timer_.async_wait(
+            [self = this->shared_from_this(), gen](boost::system::error_code ec) {
+                if (ec || gen != self->wake_generation_ || self->closed_) return;
+                self->wake_at_.reset();
+                if (self->waker_) self->waker_();
+            });
+    }
+
+    bool peer_up(node_id id) const {
+        auto it = peers_.find(id);
+        return it != peers_.end() && it->second->up;
+    }
+    std::size_t peers_up() const {
+        return static_cast<std::size_t>(
+            std::ranges::count_if(peers_, [](const auto& kv) { return kv.second->up; }));
+    }
+    /// True when nothing waits to be written to any connected peer.
+    bool flushed() const {
+        return std::ranges::all_of(peers_, [](const auto& kv) {
+            const peer& p = *kv.second;
+            return !p.connected || (!p.writing && p.pending.empty());
+        });
+    }
+
+    void close() {
+        if (closed_) return;
+        closed_ = true;
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        wake_timer_.cancel();
+        tick_timer_.cancel();
+        for (auto& [id, p] : peers_) {
+            p->retry.cancel();
+            if (p->out) p->out->close(ignored);
+        }
+        for (auto& in : inbound_) in->socket.close(ignored);
+        inbound_.clear();
+        receiver_ = nullptr;
+        waker_ = nullptr;
+        on_peer_ = nullptr;
+    }
+
+private:
+    struct peer {
+        explicit peer(strand_type& s) : retry(s) {}
+        node_id id = 0;
+        tcp_address address;
+        std::optional<tcp::socket> out;  // our connection to it: we write, it never answers
+        std::uint64_t generation = 0;    // bumped per connection, so stale handlers stand down
+        bool connecting = false, connected = false, writing = false, ever_connected = false;
+        std::vector<std::byte> pending, in_write;  // whole frames only
+        boost::asio::steady_timer retry;
+        std::chrono::milliseconds backoff{};
+        clock::time_point last_heard{};
+        bool up = false;
+        std::byte probe{};  // the read that notices the connection closing
+    };
+    struct inbound {
+        explicit inbound(tcp::socket s) : socket(std::move(s)) {}
+        tcp::socket socket;
+        std::vector<std::byte> buffer;
+        std::size_t used = 0;
+        std::optional<node_id> from;
+        std::string remote;
+        clock::time_point accepted = clock::now();
+    };
+
+    void say(log_level level, const std::string& line) const {
+        if (log_) log_(level, line);
+    }
+
+    // Dialling ------------------------------------------------------------------------------
+
+    void connect(peer& p) {
+        if (closed_ || p.connecting || p.connected) return;
+        p.connecting = true;
+        auto gen = ++p.generation;
+        auto resolver = std::make_shared<tcp::resolver>(strand_);
+        resolver->async_resolve(
+            p.address.host, std::to_string(p.address.port),
+            [self = this->shared_from_this(), &p, gen, resolver](
+                boost::system::error_code ec, tcp::resolver::results_type results) {
+                if (self->closed_ || gen != p.generation) return;
+                if (ec)
+                    return self->lost(p, "cannot resolve " + p.address.host + ": " + ec.message());
+                p.out.emplace(self->strand_);
+                boost::asio::async_connect(
+                    *p.out, results,
+                    [self, &p, gen](boost::system::error_code ec2, const tcp::endpoint&) {
+                        if (self->closed_ || gen != p.generation) return;
+                        if (ec2) return self->lost(p, ec2.message());
+                        self->connected(p, gen);
+                    });
+            });
+    }
+
+    void connected(peer& p, std::uint64_t gen) {
+        boost::system::error_code ignored;
+        p.out->set_option(tcp::no_delay(true), ignored);
+        p.connecting = false;
+        p.connected = true;
+        p.backoff = options_.reconnect_min;
+        ++stats_.connects;
+        say(p.ever_connected ? log_level::info : log_level::debug,
+            "connected to node " + std::to_string(p.id) + " at " + p.address.to_string());
+        p.ever_connected = true;
+        // The hello goes first, ahead of whatever waited for the connection.
+        std::vector<std::byte> hello;
+        wire::encode_control_frame(tcp_hello_kind, tcp_hello{self_, p.id}, hello);
+        p.pending.insert(p.pending.begin(), hello.begin(), hello.end());
+        start_write(p);
+        // The peer never writes on this connection: a completed read means it closed it.
+        p.out->async_read_some(
+            boost::asio::buffer(&p.probe, 1),
+            [self = this->shared_from_this(), &p, gen](boost::system::error_code ec, std::size_t) {
+                if (self->closed_ || gen != p.generation) return;
+                self->lost(p,
+                           ec ? ec.message() : std::string("it wrote on a send-only connection"));
+            });
+    }
+
+    // The connection to `p` failed or closed: what was being written is lost (as on a real
+    // network); what is queued waits for the next connection, attempted after a backoff.
+    void lost(peer& p, const std::string& why) {
+        bool was_connected = p.connected;
+        ++p.generation;
+        p.connecting = p.connected = p.writing = false;
+        p.in_write.clear();
+        if (p.out) {
+            boost::system::error_code ignored;
+            p.out->close(ignored);
+            p.out.reset();
+        }
+        if (closed_) return;
+        if (!was_connected) ++stats_.connect_failures;
+        say(was_connected ? log_level::warn : log_level::debug,
+            (was_connected ? "lost connection to node " : "cannot connect to node ") +
+                std::to_string(p.id) + " at " + p.address.to_string() + ": " + why +
+                "; retrying in " + std::to_string(p.backoff.count()) + " ms");
+        auto wait = p.backoff + std::chrono::milliseconds(jitter_.below(
+                                    static_cast<std::uint64_t>(p.backoff.count()) / 4 + 1));
+        p.backoff = std::min(p.backoff * 2, options_.reconnect_max);
+        p.retry.expires_after(wait);
+        auto gen = p.generation;
+        p.retry.async_wait(
+            [self = this->shared_from_this(), &p, gen](boost::system::error_code ec) {
+                if (!ec && !self->closed_ && gen == p.generation) self->connect(p);
+            });
+    }
+
+    // Everything queued goes out in one write; what is queued meanwhile goes in the next.
+    void start_write(peer& p) {
+        if (!p.connected || p.writing || p.pending.empty()) return;
+        p.writing = true;
+        std::swap(p.pending, p.in_write);
+        ++stats_.writes;
+        auto gen = p.generation;
+        boost::asio::async_write(*p.out, boost::asio::buffer(p.in_write),
+                                 [self = this->shared_from_this(), &p, gen](
+                                     boost::system::error_code ec, std::size_t n) {
+                                     if (self->closed_ || gen != p.generation) return;
+                                     p.writing = false;
+                                     if (ec) return self->lost(p, ec.message());
+                                     self->stats_.bytes_sent += n;
+                                     p.in_write.clear();
+                                     self->start_write(p);
+                                 });
+    }
+
+    // Listening -----------------------------------------------------------------------------
+
+    void accept() {
+        acceptor_.async_accept(strand_, [self = this->shared_from_this()](
+                                            boost::system::error_code ec, tcp::socket s) {
+            if (self->closed_) return;
+            if (!ec) self->start_inbound(std::move(s));
+            self->accept();
+        });
+    }
+
+    void start_inbound(tcp::socket s) {
+        auto in = std::make_shared<inbound>(std::move(s));
+        boost::system::error_code ec;
+        auto remote = in->socket.remote_endpoint(ec);
+        in->remote = ec ? std::string("?")
+                        : remote.address().to_string() + ":" + std::to_string(remote.port());
+        inbound_.insert(in);
+        read(in);
+    }
+
+    void read(const std::shared_ptr<inbound>& in) {
+        constexpr std::size_t chunk = 64 * 1024;
+        if (in->buffer.size() < in->used + chunk) in->buffer.resize(in->used + chunk);
+        in->socket.async_read_some(
+            boost::asio::buffer(in->buffer.data() + in->used, in->buffer.size() - in->used),
+            [self = this->shared_from_this(), in](boost::system::error_code ec, std::size_t n) {
+                if (self->closed_ || !self->inbound_.contains(in)) return;
+                if (ec) {
+                    self->say(log_level::debug,
+                              "connection from " + self->who(*in) + " closed: " + ec.message());
+                    return self->drop(in);
+                }
+                self->stats_.bytes_received += n;
+                in->used += n;
+                if (self->consume(in)) self->read(in);
+            });
+    }
+
+    // Handles every whole frame in the buffer; false when the connection was dropped.
+    bool consume(const std::shared_ptr<inbound>& in) {
+        std::size_t pos = 0;
+        while (in->used - pos >= wire::header_size) {
+            std::span<const std::byte, wire::header_size> head(in->buffer.data() + pos,
+                                                               wire::header_size);
+            auto h = wire::decode_header(head, options_.limits);
+            if (!h) return refuse(in, "bad frame header: " + h.error().message());
+            if (in->used - pos - wire::header_size < h->body_size) break;  // wait for the rest
+            std::span<const std::byte> body(in->buffer.data() + pos + wire::header_size,
+                                            h->body_size);
+            pos += wire::header_size + h->body_size;
+            if (!frame(in, *h, body)) return false;
+        }
+        if (pos) {
+            std::memmove(in->buffer.data(), in->buffer.data() + pos, in->used - pos);
+            in->used -= pos;
+        }
+        // Keep a connection from holding a large buffer once its large frame has gone.
+        if (in->used == 0 && in->buffer.size() > std::size_t{1} << 20) in->buffer = {};
+        return true;
+    }
+
+    bool frame(const std::shared_ptr<inbound>& in, const wire::frame_header& h,
+               std::span<const std::byte> body) {
+        if (h.kind == tcp_hello_kind) {
+            auto hello = wire::decode<tcp_hello>(body, options_.limits);
+            if (!hello) return refuse(in, "bad hello: " + hello.error().message());
+            if (in->from) return refuse(in, "a second hello");
+            if (hello->to != self_)
+                return refuse(in, "it dialled node " + std::to_string(hello->to) +
+                                      " but this is node " + std::to_string(self_) +
+                                      " (check the peer addresses)");
+            if (!peers_.contains(hello->from))
+                return refuse(in, "it says it is node " + std::to_string(hello->from) +
+                                      ", which is not a peer of this node");
+            in->from = hello->from;
+            heard(hello->from);
+            return true;
+        }
+        if (!in->from) return refuse(in, "a frame before the hello");
+        heard(*in->from);
+        if (h.kind == tcp_heartbeat_kind) return true;
+        auto m = wire::decode_frame_body<Message>(h, body, options_.limits);
+        if (!m) return refuse(in, "bad message: " + m.error().message());
+        ++stats_.frames_received;
+        if (receiver_) receiver_(*in->from, std::move(*m));
+        return !closed_;
+    }
+
+    bool refuse(const std::shared_ptr<inbound>& in, const std::string& why) {
+        ++stats_.bad_frames;
+        say(log_level::warn, "closing connection from " + who(*in) + ": " + why);
+        drop(in);
+        return false;
+    }
+
+    void drop(const std::shared_ptr<inbound>& in) {
+        boost::system::error_code ignored;
+        in->socket.close(ignored);
+        inbound_.erase(in);
+    }
+
+    std::string who(const inbound& in) const {
+        return in.from ? "node " + std::to_string(*in.from) + " (" + in.remote + ")" : in.remote;
+    }
+
+    // Failure detection ---------------------------------------------------------------------
+
+    void heard(node_id id) {
+        auto it = peers_.find(id);
+        if (it == peers_.end()) return;
+        peer& p = *it->second;
+        p.last_heard = clock::now();
+        if (!p.up) {
+            p.up = true;
+            say(log_level::info, "node " + std::to_string(id) + " is up");
+            if (!p.connected && !p.connecting) {  // it is back: dial now, not after the backoff
+                p.retry.cancel();
+                p.backoff = options_.reconnect_min;
+                connect(p);
+            }
+            if (on_peer_) on_peer_(id, true);
+        }
+    }
+
+    // Every heartbeat interval: a heartbeat on each idle connection, peers gone quiet reported
+    // down, and accepted connections that never said who they are closed.
+    void tick() {
+        if (closed_) return;
+        auto t = clock::now();
+        for (auto& [id, pp] : peers_) {
+            peer& p = *pp;
+            if (p.connected && !p.writing && p.pending.empty()) {
+                wire::encode_control_frame(tcp_heartbeat_kind, std::uint8_t{0}, p.pending);
+                start_write(p);
+            }
+            if (p.up && t - p.last_heard > options_.peer_timeout) {
+                p.up = false;
+                say(log_level::warn,
+                    "node " + std::to_string(id) + " is down: nothing heard for " +
+                        std::to_string(
+                            std::chrono::duration_cast<std::chrono::milliseconds>(t - p.last_heard)
+                                .count()) +
+                        " ms");
+                if (on_peer_) on_peer_(id, false);
+            }
+        }
+        std::vector<std::shared_ptr<inbound>> silent;
+        for (const auto& in : inbound_)
+            if (!in->from && t - in->accepted > options_.handshake_timeout) silent.push_back(in);
+        for (const auto& in : silent) refuse(in, "no hello within the handshake timeout");
+        tick_timer_.expires_after(options_.heartbeat_interval);
+        tick_timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+            if (!ec) self->tick();
+        });
+    }
+
+    strand_type strand_;
+    node_id self_;
+    tcp_options options_;
+    tcp_logger log_;
+    tcp::acceptor acceptor_;
+    boost::asio::steady_timer wake_timer_, tick_timer_;
+    std::optional<time_point> wake_at_;
+    std::uint64_t wake_generation_ = 0;
+    std::function<void(node_id, Message&&)> receiver_;
+    std::function<void()> waker_;
+    std::function<void(node_id, bool)> on_peer_;
+    std::map<node_id, std::unique_ptr<peer>> peers_;
+    std::set<std::shared_ptr<inbound>> inbound_;
+    detail::rng jitter_;
+    tcp_stats stats_;
+    bool closed_ = false;
+};
+
+}  // namespace detail
+
+/// Carries one node's protocol messages to its peers over TCP, on a strand of an io_context.
+/// Each node dials every peer and writes only on the connection it dialled (it reads on those
+/// its peers dialled), opening with a hello that names both ends; frames are the codec's
+/// (transport/codec.hpp). Whatever is queued for a peer goes out in one write, so pipelined
+/// messages share frames' syscalls. Heartbeats on idle connections feed a timeout failure
+/// detector whose verdicts on_peer_change reports (tell the replica: set_reachable). Time is
+/// the wall clock, since HLC stamps from different machines are compared.
+/// Threading: call everything but the constructor, add_peer and start on strand() (the node's
+/// callbacks run there); the transport's handlers hold its state, so destroying it while the
+/// io_context still runs is safe: close() is posted and pending handlers stand down.
+template <class Message>
+class tcp_transport {
+public:
+    using time_point = capkit::time_point;
+    using message_type = Message;
+
+    /// Listens on `listen` at once (port 0 picks a free port: see listen_port()); dials peers
+    /// from start().
+    tcp_transport(boost::asio::io_context& io, node_id self, const tcp_address& listen,
+                  tcp_options options = {}, tcp_logger log = {})
+        : state_(std::make_shared<detail::tcp_state<Message>>(io, self, listen, options,
+                                                              std::move(log))) {}
+    tcp_transport(const tcp_transport&) = delete;
+    tcp_transport& operator=(const tcp_transport&) = delete;
+    ~tcp_transport() {
+        boost::asio::post(state_->strand(), [s = state_] { s->close(); });
+    }
+
+    void add_peer(node_id id, tcp_address address) { state_->add_peer(id, std::move(address)); }
+    void start() { state_->start(); }
+    /// Stops listening, closes every connection and cancels the timers; nothing is called after.
+    void close() { state_->close(); }
+
+    // The transport concept.
+    void attach(node_id id, std::function<void(node_id, Message&&)> receiver,
+                std::function<void()> waker) {
+        state_->attach(id, std::move(receiver), std::move(waker));
+    }
+    void detach(node_id id) { state_->detach(id); }
+    send_status send(node_id from, node_id to, Message m) {
+        return state_->send(from, to, std::move(m));
+    }
+    time_point now() const { return detail::tcp_state<Message>::now(); }
+    void wake(node_id id, time_point at) { state_->wake(id, at); }
+
+    auto& strand() { return state_->strand(); }
+    node_id self() const { return state_->self(); }
+    std::uint16_t listen_port() const { return state_->listen_port(); }
+    /// Calls `f(peer, up)` when the failure detector changes its mind about a peer.
+    void on_peer_change(std::function<void(node_id, bool)> f) {
+        state_->on_peer_change(std::move(f));
+    }
+    bool peer_up(node_id id) const { return state_->peer_up(id); }
+    std::size_t peers_up() const { return state_->peers_up(); }
+    /// True when nothing waits to be written to a connected peer (for a graceful shutdown).
+    bool flushed() const { return state_->flushed(); }
+    const tcp_stats& stats() const { return state_->stats(); }
+
+private:
+    std::shared_ptr<detail::tcp_state<Message>> state_;
+};
+
+}  // namespace capkit
