@@ -138,7 +138,7 @@ public:
     /// complete out of order; capkit::kv::session runs a connection's one at a time.
     void execute(const resp::command& cmd, reply_callback done) {
         ++stats_.commands;
-        reply_callback counted = [this, done = std::move(done)](std::string reply) {
+        reply_callback counted = [this, done = std::move(done)](std::string&& reply) {
             if (!reply.empty() && reply.front() == '-') ++stats_.errors;
             done(std::move(reply));
         };
@@ -385,6 +385,10 @@ private:
                           "\r\nsend_failures:" + std::to_string(node_.send_failures()) + "\r\n"},
             {"replication", "peers_up:" + std::to_string(peers_up) +
                                 "\r\npeers_total:" + std::to_string(peers_total) + "\r\n"},
+            // Redis's shape; the count is this replica's own copy (tombstones included), which
+            // shows whether a restarted node has caught up.
+            {"keyspace", "db0:keys=" + std::to_string(node_.replica().stored_keys()) +
+                             ",expires=0,avg_ttl=0\r\n"},
         };
         auto wanted = [&](std::string_view name) {
             if (cmd.size() == 1) return true;

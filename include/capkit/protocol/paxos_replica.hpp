@@ -98,6 +98,9 @@ public:
 
     /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, floor_, counter_}; }
+    /// Keys this replica holds a state for, tombstones (and, under serial, registers left by
+    /// reads of absent keys) included.
+    std::size_t stored_keys() const noexcept { return table_.size(); }
 
     /// Reads `key` linearizably: a full round that accepts the current value again.
     template <auto R = configured>

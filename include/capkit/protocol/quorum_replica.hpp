@@ -99,6 +99,9 @@ public:
           table_(std::move(recovered.table)),
           next_sequence_(detail::first_sequence(options.incarnation)) {}
 
+    /// Keys this replica holds a state for, tombstones included.
+    std::size_t stored_keys() const noexcept { return table_.size(); }
+
     /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, last_tag_}; }
 

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+// capkit-kv: a replicated key-value server whose clients speak the Redis protocol, and a small
+// client. `capkit-kv serve` runs one replica of a preset from the lab's catalogue; `capkit-kv
+// presets` lists them; `capkit-kv put|get|del|cas` talk to a server as redis-cli would.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include <capkit/check/presets.hpp>
+#include <capkit/policy/describe.hpp>
+
+#include <capkit-kv/commands.hpp>
+#include <capkit-kv/resp.hpp>
+#include <capkit-kv/server.hpp>
+
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// Exit codes: 0 done, 1 the server refused or failed the request, 2 bad arguments, 3 no server.
+constexpr int refused_exit = 1, usage_exit = 2, unreachable_exit = 3;
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+capkit::tcp_address address(const std::string& text, const std::string& what) {
+    auto a = capkit::parse_tcp_address(text);
+    if (!a) throw usage_error(what + ": '" + text + "' is not HOST:PORT");
+    return *a;
+}
+
+// "0=HOST:PORT,1=HOST:PORT,..." (this node's own entry may be there; it is skipped).
+std::map<capkit::node_id, capkit::tcp_address> parse_peers(const std::string& text,
+                                                           capkit::node_id self) {
+    std::map<capkit::node_id, capkit::tcp_address> peers;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw usage_error("--peers: '" + item + "' is not ID=HOST:PORT");
+        capkit::node_id id = 0;
+        try {
+            std::size_t used = 0;
+            unsigned long v = std::stoul(item.substr(0, eq), &used);
+            if (used != eq || v > 1000) throw std::invalid_argument("id");
+            id = static_cast<capkit::node_id>(v);
+        } catch (const std::exception&) {
+            throw usage_error("--peers: '" + item.substr(0, eq) + "' is not a node id");
+        }
+        if (peers.contains(id))
+            throw usage_error("--peers names node " + std::to_string(id) + " twice");
+        auto a = address(item.substr(eq + 1), "--peers entry for node " + std::to_string(id));
+        if (id != self) peers[id] = a;
+    }
+    return peers;
+}
+
+bool is_loopback(const std::string& host) {
+    if (host == "localhost") return true;
+    boost::system::error_code ec;
+    auto a = asio::ip::make_address(host, ec);
+    return !ec && a.is_loopback();
+}
+
+capkit::log_level parse_level(const std::string& s) {
+    if (s == "error") return capkit::log_level::error;
+    if (s == "warn") return capkit::log_level::warn;
+    if (s == "info") return capkit::log_level::info;
+    if (s == "debug") return capkit::log_level::debug;
+    throw usage_error("--log-level: '" + s + "' is not one of error, warn, info, debug");
+}
+
+// One line per event on stderr: UTC time, level, node, what happened.
+capkit::tcp_logger make_logger(capkit::node_id id, capkit::log_level threshold) {
+    return [id, threshold](capkit::log_level level, const std::string& line) {
+        if (level > threshold) return;
+        auto now = std::chrono::system_clock::now();
+        std::time_t t = std::chrono::system_clock::to_time_t(now);
+        auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+        std::fprintf(stderr, "%s.%03d %-5s node %u: %s\n", stamp, int(ms.count()),
+                     std::string(capkit::to_string(level)).c_str(), unsigned(id), line.c_str());
+    };
+}
+
+struct serve_args {
+    unsigned id = 0;
+    std::string listen, client, peers, preset, log_level = "info";
+    bool insecure = false;
+    unsigned request_timeout_ms = 1000, peer_timeout_ms = 500;
+};
+
+int serve(const serve_args& a) {
+    capkit::kv::server_options o;
+    o.id = static_cast<capkit::node_id>(a.id);
+    o.listen = address(a.listen, "--listen");
+    o.client = address(a.client, "--client");
+    o.peers = parse_peers(a.peers, o.id);
+    o.preset = a.preset;
+    o.replica.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
+    o.transport.peer_timeout = std::chrono::milliseconds(a.peer_timeout_ms);
+    auto level = parse_level(a.log_level);
+
+    // Plain TCP only where nobody else can listen in, unless the user says otherwise.
+    std::vector<std::string> exposed;
+    if (!is_loopback(o.listen.host)) exposed.push_back(o.listen.to_string());
+    if (!is_loopback(o.client.host)) exposed.push_back(o.client.to_string());
+    for (const auto& [id, p] : o.peers)
+        if (!is_loopback(p.host)) exposed.push_back(p.to_string());
+    if (!exposed.empty() && !a.insecure)
+        throw usage_error("refusing plain TCP on " + exposed.front() +
+                          ", which is not a loopback address: TLS is not available in this "
+                          "version; pass --insecure to accept unencrypted, unauthenticated "
+                          "traffic on a network you trust");
+
+    int status = 0;
+    bool found = capkit::kv::with_preset(a.preset, [&](auto t) {
+        using replica = typename decltype(t)::type;
+        for (capkit::node_id i = 0; i < replica::n; ++i)
+            if (i != o.id && !o.peers.contains(i))
+                throw usage_error("--peers has no address for node " + std::to_string(i) +
+                                  ": preset " + a.preset + " has N=" + std::to_string(replica::n) +
+                                  ", so give every node 0.." + std::to_string(replica::n - 1));
+        if (o.id >= replica::n)
+            throw usage_error("--id " + std::to_string(o.id) + " is beyond N=" +
+                              std::to_string(replica::n) + " of preset " + a.preset);
+        for (const auto& [id, p] : o.peers)
+            if (id >= replica::n)
+                throw usage_error("--peers names node " + std::to_string(id) + ", beyond N=" +
+                                  std::to_string(replica::n) + " of preset " + a.preset);
+        asio::io_context io;
+        capkit::kv::server<replica> server(io, o, make_logger(o.id, level));
+        asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&](boost::system::error_code ec, int) {
+            if (!ec) server.stop([&] { io.stop(); });
+        });
+        server.start();
+        io.run();
+        status = 0;
+    });
+    if (!found)
+        throw usage_error("no preset called " + a.preset + " (capkit-kv presets lists them)");
+    return status;
+}
+
+int presets() {
+    for (const auto& name : capkit::lab::preset_names()) {
+        capkit::kv::with_preset(name, [&](auto t) {
+            using replica = typename decltype(t)::type;
+            std::cout << name << "\n    " << capkit::describe<typename replica::config>()
+                      << "\n    " << capkit::lab::preset_description(name) << '\n';
+        });
+    }
+    return 0;
+}
+
+// The client side: one command, one reply, printed as redis-cli prints it.
+struct reply {
+    char type = '+';
+    std::string text;  // simple, error, integer, bulk
+    bool null = false;
+    std::vector<reply> items;
+};
+
+reply read_reply(tcp::socket& s, asio::streambuf& buf) {
+    auto line = [&] {
+        asio::read_until(s, buf, "\r\n");
+        std::istream in(&buf);
+        std::string l;
+        std::getline(in, l);
+        if (!l.empty() && l.back() == '\r') l.pop_back();
+        return l;
+    };
+    std::string head = line();
+    if (head.empty()) throw std::runtime_error("the server sent an empty line");
+    reply r;
+    r.type = head[0];
+    r.text = head.substr(1);
+    if (r.type == '$' || r.type == '*') {
+        long long n = std::stoll(r.text);
+        if (n < 0) {
+            r.null = true;
+        } else if (r.type == '$') {
+            std::size_t want = static_cast<std::size_t>(n) + 2;
+            if (buf.size() < want) asio::read(s, buf, asio::transfer_exactly(want - buf.size()));
+            std::string data(static_cast<std::size_t>(n), '\0');
+            std::istream in(&buf);
+            in.read(data.data(), n);
+            buf.consume(2);
+            r.text = std::move(data);
+        } else {
+            for (long long i = 0; i < n; ++i) r.items.push_back(read_reply(s, buf));
+        }
+    }
+    return r;
+}
+
+void print(const reply& r, const std::string& indent = "") {
+    switch (r.type) {
+        case '$':
+            std::cout << (r.null ? "(nil)" : r.text) << '\n';
+            break;
+        case ':':
+            std::cout << "(integer) " << r.text << '\n';
+            break;
+        case '*':
+            if (r.null || r.items.empty()) std::cout << "(empty array)\n";
+            for (std::size_t i = 0; i < r.items.size(); ++i) {
+                std::cout << indent << i + 1 << ") ";
+                print(r.items[i], indent + "   ");
+            }
+            break;
+        default:
+            std::cout << r.text << '\n';
+    }
+}
+
+int client(const std::string& server, const std::vector<std::string>& command) {
+    auto a = address(server, "--server");
+    asio::io_context io;
+    tcp::socket s(io);
+    try {
+        tcp::resolver resolver(io);
+        asio::connect(s, resolver.resolve(a.host, std::to_string(a.port)));
+    } catch (const boost::system::system_error& e) {
+        std::cerr << "capkit-kv: cannot reach " << a.to_string() << ": " << e.code().message()
+                  << '\n';
+        return unreachable_exit;
+    }
+    std::string out;
+    capkit::kv::resp::encoder enc(out);
+    enc.array(command.size());
+    for (const auto& w : command) enc.bulk_string(w);
+    asio::write(s, asio::buffer(out));
+    asio::streambuf buf;
+    reply r;
+    try {
+        r = read_reply(s, buf);
+    } catch (const std::exception& e) {
+        std::cerr << "capkit-kv: no reply from " << a.to_string() << ": " << e.what() << '\n';
+        return unreachable_exit;
+    }
+    if (r.type == '-') {
+        std::cerr << "capkit-kv: " << command.front() << " failed: " << r.text << '\n';
+        return refused_exit;
+    }
+    print(r);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"capkit-kv: a replicated key-value server for Redis clients, and its client"};
+    app.require_subcommand(1);
+
+    serve_args sa;
+    auto* serve_cmd = app.add_subcommand("serve", "run one replica of a cluster");
+    serve_cmd->add_option("--id", sa.id, "this node's id (0..N-1)")->required();
+    serve_cmd->add_option("--listen", sa.listen, "HOST:PORT for peers")->required();
+    serve_cmd->add_option("--client", sa.client, "HOST:PORT for Redis clients")->required();
+    serve_cmd->add_option("--peers", sa.peers, "every node: 0=HOST:PORT,1=HOST:PORT,...")
+        ->required();
+    serve_cmd->add_option("--preset", sa.preset, "a preset from `capkit-kv presets`")->required();
+    serve_cmd->add_option("--log-level", sa.log_level, "error, warn, info (default) or debug");
+    serve_cmd->add_option("--request-timeout-ms", sa.request_timeout_ms,
+                          "how long a request waits for its quorum (default 1000)");
+    serve_cmd->add_option("--peer-timeout-ms", sa.peer_timeout_ms,
+                          "silence after which a peer is reported down (default 500)");
+    serve_cmd->add_flag("--insecure", sa.insecure,
+                        "accept plain TCP on addresses that are not loopback");
+
+    app.add_subcommand("presets", "list the presets a server can run");
+
+    std::string server = "127.0.0.1:6379";
+    std::vector<std::string> words;
+    struct client_cmd {
+        const char* name;
+        const char* help;
+        std::size_t args;
+    };
+    const client_cmd commands[] = {
+        {"put", "put KEY VALUE: set a key", 2},
+        {"get", "get KEY: read a key", 1},
+        {"del", "del KEY: delete a key", 1},
+        {"cas", "cas KEY EXPECTED NEW: compare and set (serial presets)", 3}};
+    std::map<std::string, CLI::App*> client_apps;
+    for (const auto& c : commands) {
+        auto* sub = app.add_subcommand(c.name, c.help);
+        sub->add_option("--server", server, "HOST:PORT of a server's client listener");
+        sub->add_option("args", words, "arguments")->required()->expected(int(c.args));
+        client_apps[c.name] = sub;
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? 0 : usage_exit;
+    }
+    try {
+        if (*serve_cmd) return serve(sa);
+        if (app.got_subcommand("presets")) return presets();
+        for (const auto& [name, sub] : client_apps) {
+            if (!*sub) continue;
+            static const std::map<std::string, std::string> redis_name{
+                {"put", "SET"}, {"get", "GET"}, {"del", "DEL"}, {"cas", "CAS"}};
+            std::vector<std::string> command{redis_name.at(name)};
+            command.insert(command.end(), words.begin(), words.end());
+            return client(server, command);
+        }
+    } catch (const usage_error& e) {
+        std::cerr << "capkit-kv: " << e.what() << '\n';
+        return usage_exit;
+    } catch (const std::exception& e) {
+        std::cerr << "capkit-kv: " << e.what() << '\n';
+        return refused_exit;
+    }
+    return usage_exit;
+}

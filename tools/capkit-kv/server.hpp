@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::kv::server: one replica of a capkit-kv cluster, its peers over
+/// tcp_transport and its Redis-speaking clients on a separate listener, on one strand.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <capkit/node.hpp>
+#include <capkit/transport/tcp.hpp>
+
+#include <capkit-kv/commands.hpp>
+#include <capkit-kv/resp.hpp>
+
+namespace capkit::kv {
+
+/// How one capkit-kv replica is set up.
+struct server_options {
+    node_id id = 0;
+    tcp_address listen;                    ///< where peers reach this node
+    tcp_address client;                    ///< where Redis clients reach it
+    std::map<node_id, tcp_address> peers;  ///< the other nodes
+    std::string preset;
+    tcp_options transport{};
+    replica_options replica{};
+    resp::limits client_limits{};
+    /// A connection with this many commands waiting is not read until some are answered.
+    std::size_t max_pipeline = 1024;
+    /// A graceful stop waits this long for answers to commands already received.
+    std::chrono::milliseconds drain_timeout{2000};
+};
+
+/// Runs `Replica` as node `options.id`: the transport to its peers, the node, and a listener
+/// for Redis clients whose commands an executor runs. Everything runs on the transport's
+/// strand. stop() stops accepting clients and reading commands, waits (up to drain_timeout)
+/// for the answers to those already received and for their replies and messages to be written,
+/// then closes everything.
+template <class Replica>
+class server {
+    using transport_type = tcp_transport<typename Replica::message>;
+    using node_type = capkit::node<Replica, transport_type>;
+    using executor_type = executor<node_type>;
+    using tcp = boost::asio::ip::tcp;
+
+public:
+    server(boost::asio::io_context& io, server_options options, tcp_logger log)
+        : options_(std::move(options)),
+          log_(std::move(log)),
+          net_(io, options_.id, options_.listen, options_.transport, log_),
+          node_(options_.id, net_, options_.replica),
+          exec_(node_, executor_options{options_.preset, [this] { return net_.peers_up(); }}),
+          clients_(net_.strand()),
+          drain_timer_(net_.strand()) {
+        tcp::resolver resolver(io);
+        auto endpoint = resolver.resolve(options_.client.host, std::to_string(options_.client.port))
+                            .begin()
+                            ->endpoint();
+        clients_.open(endpoint.protocol());
+        clients_.set_option(tcp::acceptor::reuse_address(true));
+        clients_.bind(endpoint);
+        clients_.listen();
+        for (const auto& [id, address] : options_.peers) net_.add_peer(id, address);
+        net_.on_peer_change(
+            [this](node_id peer, bool up) { node_.replica().set_reachable(peer, up); });
+    }
+
+    void start() {
+        net_.start();
+        boost::asio::post(net_.strand(), [this] { accept(); });
+        say(log_level::info, "node " + std::to_string(options_.id) + " (" + options_.preset +
+                                 ") serves peers on " + options_.listen.to_string() +
+                                 " and clients on " + options_.client.to_string());
+    }
+
+    /// Posts the graceful stop to the strand; `done` runs there once everything is closed.
+    void stop(std::function<void()> done = {}) {
+        boost::asio::post(net_.strand(), [this, done = std::move(done)]() mutable {
+            if (stopping_) return;
+            stopping_ = true;
+            boost::system::error_code ignored;
+            clients_.close(ignored);
+            say(log_level::info, "stopping: answering the " + std::to_string(in_flight()) +
+                                     " commands received, then closing");
+            drain_until_ = std::chrono::steady_clock::now() + options_.drain_timeout;
+            drain(std::move(done));
+        });
+    }
+
+    std::uint16_t client_port() const { return clients_.local_endpoint().port(); }
+    std::uint16_t peer_port() const { return net_.listen_port(); }
+    node_type& replica_node() { return node_; }
+    transport_type& transport() { return net_; }
+
+private:
+    struct connection {
+        connection(tcp::socket s, executor_type& exec, resp::limits limits)
+            : socket(std::move(s)), session(exec, limits, [this] {
+                  if (replied) replied();
+              }) {}
+        tcp::socket socket;
+        std::function<void()> replied;  // a reply completed after its quorum: write it
+        kv::session<node_type> session;
+        std::array<char, 16 * 1024> in{};
+        std::string out;
+        bool reading = false, writing = false, closed = false;
+    };
+
+    void say(log_level level, const std::string& line) const {
+        if (log_) log_(level, line);
+    }
+
+    void accept() {
+        clients_.async_accept(net_.strand(), [this](boost::system::error_code ec, tcp::socket s) {
+            if (stopping_) return;
+            if (!ec) {
+                boost::system::error_code ignored;
+                s.set_option(tcp::no_delay(true), ignored);
+                auto c = std::make_shared<connection>(std::move(s), exec_, options_.client_limits);
+                c->replied = [this, w = std::weak_ptr<connection>(c)] {
+                    if (auto live = w.lock()) {
+                        flush(live);
+                        read(live);
+                    }
+                };
+                connections_.insert(c);
+                read(c);
+            } else {
+                say(log_level::warn, "cannot accept a client: " + ec.message());
+            }
+            accept();
+        });
+    }
+
+    void read(const std::shared_ptr<connection>& c) {
+        if (c->reading || c->closed || stopping_ || c->session.busy() >= options_.max_pipeline)
+            return;
+        c->reading = true;
+        c->socket.async_read_some(boost::asio::buffer(c->in),
+                                  [this, c](boost::system::error_code ec, std::size_t n) {
+                                      c->reading = false;
+                                      if (c->closed) return;
+                                      if (ec) return close(c);
+                                      c->session.receive(std::string_view(c->in.data(), n));
+                                      if (c->session.closing() && !c->session.has_output())
+                                          return close(c);
+                                      flush(c);
+                                      read(c);
+                                  });
+    }
+
+    // Writes every reply ready; replies that complete later call back through pump().
+    void flush(const std::shared_ptr<connection>& c) {
+        if (c->closed || c->writing) return;
+        c->out += c->session.take_output();
+        if (c->out.empty()) {
+            if (c->session.closing()) close(c);
+            return;
+        }
+        c->writing = true;
+        boost::asio::async_write(c->socket, boost::asio::buffer(c->out),
+                                 [this, c](boost::system::error_code ec, std::size_t) {
+                                     c->writing = false;
+                                     c->out.clear();
+                                     if (ec) return close(c);
+                                     flush(c);
+                                     read(c);  // room again in the pipeline
+                                 });
+    }
+
+    void close(const std::shared_ptr<connection>& c) {
+        if (c->closed) return;
+        c->closed = true;
+        c->replied = nullptr;  // the connection no longer refers to itself
+        boost::system::error_code ignored;
+        c->socket.close(ignored);
+        connections_.erase(c);
+    }
+
+    std::size_t in_flight() const {
+        std::size_t n = 0;
+        for (const auto& c : connections_) n += c->session.busy();
+        return n;
+    }
+
+    // Stopping: poll until every received command is answered and written, or time is up.
+    void drain(std::function<void()> done) {
+        for (const auto& c : std::set(connections_)) flush(c);
+        bool quiet = in_flight() == 0 && net_.flushed() &&
+                     std::ranges::all_of(connections_, [](const auto& c) { return !c->writing; });
+        if (quiet || std::chrono::steady_clock::now() >= drain_until_) {
+            if (!quiet)
+                say(log_level::warn, "stopped with " + std::to_string(in_flight()) +
+                                         " commands unanswered after the drain timeout");
+            for (const auto& c : std::set(connections_)) close(c);
+            net_.close();
+            say(log_level::info, "stopped");
+            if (done) done();
+            return;
+        }
+        drain_timer_.expires_after(std::chrono::milliseconds(5));
+        drain_timer_.async_wait([this, done = std::move(done)](boost::system::error_code) mutable {
+            drain(std::move(done));
+        });
+    }
+
+    server_options options_;
+    tcp_logger log_;
+    transport_type net_;
+    node_type node_;
+    executor_type exec_;
+    tcp::acceptor clients_;
+    boost::asio::steady_timer drain_timer_;
+    std::set<std::shared_ptr<connection>> connections_;
+    std::chrono::steady_clock::time_point drain_until_{};
+    bool stopping_ = false;
+};
+
+}  // namespace capkit::kv

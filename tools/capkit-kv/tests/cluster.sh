@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Three `capkit-kv serve` processes on 127.0.0.1, driven by redis-cli and capkit-kv's own client:
+# quorum writes and reads; node 2 killed with SIGKILL in the middle of a load, every write of the
+# load still acknowledged and readable; node 2 restarted empty catches up through the quorum
+# reads' write-back; garbage on a client port and on a peer port closes only that connection;
+# SIGTERM stops every server cleanly.
+# Usage: cluster.sh CAPKIT_KV PRESET
+set -euo pipefail
+kv=$1
+preset=${2:-cp-linearizable}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for i in 0 1 2; do [[ -f $work/node$i.log ]] && { echo "--- node $i"; tail -20 "$work/node$i.log"; }; done
+  exit 1
+}
+
+# Six free ports, from the kernel.
+read -r -a ports < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+peer_port() { echo "${ports[$1]}"; }
+client_port() { echo "${ports[$(($1 + 3))]}"; }
+peers="0=127.0.0.1:$(peer_port 0),1=127.0.0.1:$(peer_port 1),2=127.0.0.1:$(peer_port 2)"
+echo "preset $preset, peers $peers, clients $(client_port 0) $(client_port 1) $(client_port 2)"
+
+start() {  # node
+  "$kv" serve --id "$1" --listen "127.0.0.1:$(peer_port "$1")" --client "127.0.0.1:$(client_port "$1")" \
+    --peers "$peers" --preset "$preset" --peer-timeout-ms 300 >>"$work/node$1.log" 2>&1 &
+  pids[$1]=$!
+}
+cli() {  # node args...
+  local n=$1
+  shift
+  redis-cli -p "$(client_port "$n")" "$@"
+}
+wait_ready() {  # node: PONG and every peer up
+  for _ in $(seq 100); do
+    if [[ $(cli "$1" ping 2>/dev/null) == PONG ]] && cli "$1" info replication | grep -q "peers_up:2"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "node $1 did not come up"
+}
+
+for i in 0 1 2; do start $i; done
+for i in 0 1 2; do wait_ready $i; done
+
+echo "quorum writes and reads"
+[[ $(cli 0 set greeting hello) == OK ]] || fail "SET through node 0"
+[[ $(cli 1 get greeting) == hello ]] || fail "GET through node 1"
+[[ $("$kv" get greeting --server "127.0.0.1:$(client_port 2)") == hello ]] || fail "capkit-kv get"
+"$kv" put greeting2 world --server "127.0.0.1:$(client_port 2)" >/dev/null || fail "capkit-kv put"
+[[ $(cli 0 get greeting2) == world ]] || fail "GET after capkit-kv put"
+
+echo "SIGKILL node 2 in the middle of a load through nodes 0 and 1"
+for i in $(seq 1 3000); do echo "SET key$i value$i"; done >"$work/load.txt"
+(cli 0 <"$work/load.txt" >"$work/load0.out" 2>&1) &
+load=$!
+sleep 0.05
+kill -9 "${pids[2]}"
+wait "$load" || true
+ok=$(grep -c '^OK$' "$work/load0.out" || true)
+[[ $ok == 3000 ]] || fail "$ok of 3000 writes acknowledged while node 2 died: $(grep -v '^OK$' "$work/load0.out" | head -3)"
+for i in 1 1377 3000; do
+  [[ $(cli 1 get "key$i") == "value$i" ]] || fail "key$i not readable through node 1"
+done
+wait_log() {  # file text
+  for _ in $(seq 50); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+  fail "'$2' never appeared in $1"
+}
+wait_log "$work/node0.log" "node 2 is down"
+
+echo "restart node 2 empty; it catches up through quorum reads"
+start 2
+wait_ready 2
+for i in $(seq 1 3000); do echo "GET key$i"; done | cli 2 >"$work/reads.out"
+mismatch=$(paste -d' ' <(seq 1 3000 | sed 's/^/value/') "$work/reads.out" | awk '$1 != $2' | head -3)
+[[ -z $mismatch ]] || fail "reads through the restarted node: $mismatch"
+[[ $(cli 2 info keyspace | grep -o 'keys=[0-9]*') == keys=3000 ]] ||
+  fail "node 2 holds $(cli 2 info keyspace | grep -o 'keys=[0-9]*') after reading every key, not keys=3000"
+
+echo "garbage on a client port and on a peer port closes only that connection"
+exec 3<>"/dev/tcp/127.0.0.1/$(client_port 0)"
+printf '*2\r\n$3\r\nGET\r\n$-7\r\n' >&3
+reply=$(timeout 2 cat <&3 || true)
+exec 3>&-
+[[ $reply == *"Protocol error"* ]] || fail "no protocol error for a bad bulk length: '$reply'"
+exec 3<>"/dev/tcp/127.0.0.1/$(peer_port 0)"
+printf 'GET / HTTP/1.1\r\n\r\n' >&3
+timeout 2 cat <&3 >/dev/null || true
+exec 3>&-
+wait_log "$work/node0.log" "closing connection from 127.0.0.1"
+[[ $(cli 0 set after garbage) == OK ]] || fail "node 0 stopped serving after garbage"
+[[ $(cli 1 get after) == garbage ]] || fail "the write after garbage is not readable"
+[[ $(cli 0 info replication | grep -o 'peers_up:[0-9]') == peers_up:2 ]] || fail "peers dropped after garbage"
+
+echo "SIGTERM stops every server cleanly"
+for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
+for i in 0 1 2; do
+  wait "${pids[$i]}" || fail "node $i exited with $? after SIGTERM"
+  grep -q "stopped" "$work/node$i.log" || fail "node $i did not say it stopped"
+done
+pids=()
+echo "PASS"
