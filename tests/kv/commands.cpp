@@ -461,3 +461,19 @@ TEST_CASE("a session runs a connection's pipelined commands in order", "[kv][com
         CHECK(k.run(2, {"GET", "a"}) == bulk("b"));  // the write itself went on
     }
 }
+
+TEST_CASE("a session overlaps pipelined commands on different keys and orders those on one key",
+          "[kv][commands]") {
+    kv_cluster<cp_linearizable> k("cp-linearizable");
+    kv::session<kv_cluster<cp_linearizable>::node_type> s(*k.executors[0]);
+    const auto& stats = k.executors[0]->node().replica().stats();
+    auto before = stats.requests;
+    s.receive("SET a 1\r\nSET b 2\r\nSET a 3\r\nGET a\r\nDEL b a\r\nGET b\r\n");
+    // SET a and SET b went out together; the second SET a, the GET a and the DEL (a and b) wait
+    // for the commands on their keys before them, and GET b waits for the DEL.
+    CHECK(stats.requests - before == 2);
+    CHECK(s.busy() == 6);
+    CHECK_FALSE(s.has_output());
+    k.c.network().run_until([&] { return s.busy() == 0; });
+    CHECK(s.take_output() == "+OK\r\n+OK\r\n+OK\r\n$1\r\n3\r\n:2\r\n$-1\r\n");
+}

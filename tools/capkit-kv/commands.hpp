@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -135,7 +136,7 @@ public:
 
     /// Runs `cmd` and calls `done` once with its encoded reply: at once for commands the node
     /// answers alone, after the quorum decides for the others. Replies of pipelined commands may
-    /// complete out of order; capkit::kv::session runs a connection's one at a time.
+    /// complete out of order; capkit::kv::session puts them back in order.
     void execute(const resp::command& cmd, reply_callback done) {
         ++stats_.commands;
         reply_callback counted = [this, done = std::move(done)](std::string&& reply) {
@@ -160,26 +161,39 @@ public:
         return !cmd.empty() && upper(cmd.front()) == "QUIT";
     }
 
-    /// The commands served, with Redis's arity (negative: at least that many words).
+    /// The commands served, with Redis's arity (negative: at least that many words) and where
+    /// their keys are, as Redis's COMMAND INFO says it: words first_key..last_key (last_key -1:
+    /// to the end; first_key 0: no key).
     struct command_spec {
         std::string_view name;
         int arity;
         void (executor::*run)(const resp::command&, reply_callback);
+        int first_key = 0, last_key = 0;
     };
     static std::span<const command_spec> specs() {
         static constexpr command_spec table[] = {
-            {"PING", -1, &executor::ping},     {"ECHO", 2, &executor::echo},
-            {"GET", 2, &executor::get},        {"SET", -3, &executor::set},
-            {"DEL", -2, &executor::del},       {"EXISTS", -2, &executor::exists},
-            {"INCR", 2, &executor::incr},      {"DECR", 2, &executor::incr},
-            {"INCRBY", 3, &executor::incr},    {"DECRBY", 3, &executor::incr},
-            {"CAS", 4, &executor::cas},        {"SETNX", 3, &executor::cas},
-            {"GETCTX", 2, &executor::getctx},  {"SETCTX", 4, &executor::setctx},
-            {"CONFIG", -2, &executor::config}, {"COMMAND", -1, &executor::command},
-            {"INFO", -1, &executor::info},     {"SELECT", 2, &executor::select},
+            {"PING", -1, &executor::ping},          {"ECHO", 2, &executor::echo},
+            {"GET", 2, &executor::get, 1, 1},       {"SET", -3, &executor::set, 1, 1},
+            {"DEL", -2, &executor::del, 1, -1},     {"EXISTS", -2, &executor::exists, 1, -1},
+            {"INCR", 2, &executor::incr, 1, 1},     {"DECR", 2, &executor::incr, 1, 1},
+            {"INCRBY", 3, &executor::incr, 1, 1},   {"DECRBY", 3, &executor::incr, 1, 1},
+            {"CAS", 4, &executor::cas, 1, 1},       {"SETNX", 3, &executor::cas, 1, 1},
+            {"GETCTX", 2, &executor::getctx, 1, 1}, {"SETCTX", 4, &executor::setctx, 1, 1},
+            {"CONFIG", -2, &executor::config},      {"COMMAND", -1, &executor::command},
+            {"INFO", -1, &executor::info},          {"SELECT", 2, &executor::select},
             {"QUIT", -1, &executor::quit},
         };
         return table;
+    }
+
+    /// The keys `cmd` reads or writes (none for an unknown command or a wrong arity).
+    static std::span<const std::string> keys_of(const resp::command& cmd) {
+        if (cmd.empty()) return {};
+        const command_spec* spec = find_spec(upper(cmd.front()));
+        if (!spec || spec->first_key == 0 || !arity_ok(spec->arity, cmd.size())) return {};
+        auto first = static_cast<std::size_t>(spec->first_key);
+        auto end = spec->last_key < 0 ? cmd.size() : static_cast<std::size_t>(spec->last_key) + 1;
+        return std::span<const std::string>(cmd).subspan(first, end - first);
     }
 
 private:
@@ -692,39 +706,54 @@ private:
     command_stats stats_;
 };
 
-/// One client connection, sans-I/O: bytes in, reply bytes out. Commands run one at a time in the
-/// order they came, as Redis runs a connection's commands, so a pipelined GET sees the SET before
-/// it; other connections' commands run meanwhile. The server feeds what it reads to receive(),
-/// writes what take_output() gives, stops reading while busy() holds many commands, and closes
-/// once closing() is true and the output is written (after QUIT or malformed input, whose
+/// One client connection, sans-I/O: bytes in, reply bytes out. Replies go out in the order the
+/// commands came, as Redis sends them. A command starts once no earlier command of the
+/// connection on one of its keys is unanswered: a pipelined GET sees the SET of its key before
+/// it, as in Redis, while commands on other keys run meanwhile, so a pipeline of sixteen costs
+/// about one quorum round trip, not sixteen. Reordering those is sound: the client has seen no
+/// reply yet, so the commands are concurrent to it, and any order of concurrent operations keeps
+/// every consistency level's promise. The server feeds what it reads to receive(), writes what
+/// take_output() gives, stops reading while busy() holds many commands, and closes once
+/// closing() is true and the output is written (after QUIT or malformed input, whose
 /// `-ERR Protocol error: ...` is the last reply).
 template <class Node>
 class session {
 public:
     /// `exec` must outlive the session; the session may go first (its pending replies are then
-    /// dropped). `on_output` is called when replies came later than receive() returned, so the
-    /// server knows to write them.
+    /// dropped). `on_output` is called when replies became ready outside receive().
     explicit session(executor<Node>& exec, resp::limits limits = {},
                      std::function<void()> on_output = {})
         : exec_(exec), parser_(limits), on_output_(std::move(on_output)) {}
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    /// Takes bytes read from the client (any split); runs the commands they complete.
+    /// Takes bytes read from the client (any split); starts the commands they complete.
     void receive(std::string_view bytes) {
-        if (closing_ || parser_.failed()) return;  // nothing after a QUIT or malformed input
+        if (last_received_) return;  // after QUIT or malformed input nothing more is read
         for (bool more = true; more;) {
             switch (parser_.parse(bytes)) {
-                case resp::status::command:
-                    queue_.push_back(parser_.take());
+                case resp::status::command: {
+                    entry& e = queue_.emplace_back();
+                    e.cmd = parser_.take();
+                    e.closes = executor<Node>::closes_connection(e.cmd);
+                    if (e.closes) {
+                        last_received_ = true;
+                        more = false;
+                    }
                     break;
+                }
                 case resp::status::need_more:
                     more = false;
                     break;
-                case resp::status::error:
-                    queue_.push_back({});  // the error's place in line, after earlier replies
+                case resp::status::error: {
+                    // The error's reply takes its place in line, after the earlier replies.
+                    entry& e = queue_.emplace_back();
+                    e.started = e.answered = e.closes = true;
+                    e.reply = "-ERR " + parser_.error() + "\r\n";
+                    last_received_ = true;
                     more = false;
                     break;
+                }
             }
         }
         pump();
@@ -733,46 +762,79 @@ public:
     /// The reply bytes produced so far, to write in one go.
     std::string take_output() { return std::exchange(output_, {}); }
     bool has_output() const noexcept { return !output_.empty(); }
-    /// Commands received and not yet answered (the running one included).
+    /// Commands received and not yet answered (those running included).
     std::size_t busy() const noexcept { return queue_.size(); }
     /// True once the connection must close after its output is written.
     bool closing() const noexcept { return closing_ && queue_.empty(); }
 
 private:
+    struct entry {
+        resp::command cmd;
+        bool started = false, answered = false, closes = false;
+        std::string reply;
+    };
+
+    // Starts what may start and moves the replies at the front of the line to the output. A
+    // reply that comes at once (inside execute) only marks its entry: the loop goes round again,
+    // so the line is never popped while it is being walked.
     void pump() {
-        if (pumping_) return;  // a reply that came at once: the loop below goes on
+        if (pumping_) {
+            repump_ = true;
+            return;
+        }
         pumping_ = true;
-        while (!running_ && !queue_.empty() && !closing_) {
-            if (queue_.front().empty()) {  // malformed input: the last reply
-                resp::encoder(output_).error("ERR " + parser_.error());
-                queue_.pop_front();
-                closing_ = true;
-                break;
-            }
-            running_ = true;
+        do {
+            repump_ = false;
+            emit();
+            start_ready();
+        } while (repump_);
+        emit();
+        pumping_ = false;
+    }
+
+    void start_ready() {
+        claimed_.clear();
+        // Indexes, not iterators: execute() may answer at once, which only marks the entry.
+        for (std::size_t i = 0; i < queue_.size(); ++i) {
+            entry& e = queue_[i];
+            if (e.answered) continue;
+            auto keys = executor<Node>::keys_of(e.cmd);
+            bool blocked = !e.started && std::ranges::any_of(keys, [&](const std::string& k) {
+                return claimed_.contains(k);
+            });
+            for (const auto& k : keys) claimed_.insert(k);
+            if (e.started || blocked) continue;
+            e.started = true;
             std::weak_ptr<bool> alive = alive_;
-            exec_.execute(queue_.front(), [this, alive](std::string reply) {
+            exec_.execute(e.cmd, [this, alive, &e](std::string&& reply) {
                 if (alive.expired()) return;
-                output_ += reply;
-                if (executor<Node>::closes_connection(queue_.front())) closing_ = true;
-                queue_.pop_front();
-                running_ = false;
-                if (!pumping_) {
+                e.reply = std::move(reply);
+                e.answered = true;
+                if (pumping_) {
+                    repump_ = true;
+                } else {
                     pump();
-                    if (on_output_) on_output_();
+                    if (on_output_ && !output_.empty()) on_output_();
                 }
             });
         }
-        if (closing_) queue_.clear();
-        pumping_ = false;
+    }
+
+    void emit() {
+        while (!queue_.empty() && queue_.front().answered) {
+            output_ += queue_.front().reply;
+            if (queue_.front().closes) closing_ = true;
+            queue_.pop_front();  // deque: the other entries stay where they are
+        }
     }
 
     executor<Node>& exec_;
     resp::parser parser_;
     std::function<void()> on_output_;
-    std::deque<resp::command> queue_;
+    std::deque<entry> queue_;  // received and not yet replied, in order
+    std::unordered_set<std::string_view> claimed_;
     std::string output_;
-    bool running_ = false, pumping_ = false, closing_ = false;
+    bool pumping_ = false, repump_ = false, closing_ = false, last_received_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
