@@ -112,6 +112,29 @@ struct tcp_stats {
     std::uint64_t bad_frames = 0;        ///< connections closed for a frame that did not decode
     std::uint64_t connects = 0;          ///< outgoing connections established
     std::uint64_t connect_failures = 0;  ///< attempts that failed (each retried after a backoff)
+    std::uint64_t refused = 0;  ///< connections refused by the security policy (TLS checks)
+};
+
+/// The security of a tcp_transport's connections: none. The TLS policy, tls_security, is in
+/// <capkit/transport/tls.hpp>. A policy names the stream a connection is, wraps a connected
+/// socket in it, and decides whether a connection may carry traffic:
+///  - `handshake_dialled(stream, peer, done)`: after dialling `peer`, `done(refusal)` with an
+///    empty optional, or the sentence saying why the other end is not `peer`;
+///  - `handshake_accepted(stream, done)`: after accepting, `done(refusal, certified)` where
+///    `certified` is the node the other end proved it is (empty: unproven), which its hello must
+///    then name.
+/// plain_tcp completes both at once, refusing nothing and proving nothing.
+struct plain_tcp {
+    using stream_type = boost::asio::ip::tcp::socket;
+    stream_type wrap(boost::asio::ip::tcp::socket s) const { return s; }
+    template <class Done>
+    void handshake_dialled(stream_type&, node_id, Done&& done) const {
+        std::forward<Done>(done)(std::optional<std::string>{});
+    }
+    template <class Done>
+    void handshake_accepted(stream_type&, Done&& done) const {
+        std::forward<Done>(done)(std::optional<std::string>{}, std::optional<node_id>{});
+    }
 };
 
 namespace detail {
@@ -124,19 +147,21 @@ struct tcp_hello {
 inline constexpr std::uint8_t tcp_hello_kind = 0xF0;
 inline constexpr std::uint8_t tcp_heartbeat_kind = 0xF1;
 
-template <class Message>
-class tcp_state : public std::enable_shared_from_this<tcp_state<Message>> {
+template <class Message, class Security>
+class tcp_state : public std::enable_shared_from_this<tcp_state<Message, Security>> {
     using tcp = boost::asio::ip::tcp;
+    using stream_type = typename Security::stream_type;
     using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
     using clock = std::chrono::steady_clock;
 
 public:
     tcp_state(boost::asio::io_context& io, node_id self, const tcp_address& listen,
-              tcp_options options, tcp_logger log)
+              tcp_options options, tcp_logger log, Security security)
         : strand_(boost::asio::make_strand(io)),
           self_(self),
           options_(options),
           log_(std::move(log)),
+          security_(std::move(security)),
           acceptor_(strand_),
           wake_timer_(strand_),
           tick_timer_(strand_),
@@ -257,9 +282,9 @@ public:
         tick_timer_.cancel();
         for (auto& [id, p] : peers_) {
             p->retry.cancel();
-            if (p->out) p->out->close(ignored);
+            if (p->out) p->out->lowest_layer().close(ignored);
         }
-        for (auto& in : inbound_) in->socket.close(ignored);
+        for (auto& in : inbound_) in->stream.lowest_layer().close(ignored);
         inbound_.clear();
         receiver_ = nullptr;
         waker_ = nullptr;
@@ -271,8 +296,10 @@ private:
         explicit peer(strand_type& s) : retry(s) {}
         node_id id = 0;
         tcp_address address;
-        std::optional<tcp::socket> out;  // our connection to it: we write, it never answers
-        std::uint64_t generation = 0;    // bumped per connection, so stale handlers stand down
+        // Our connection to it: we write, it never answers. Its handlers share it, as a TLS stream
+        // must outlive the operations on it.
+        std::shared_ptr<stream_type> out;
+        std::uint64_t generation = 0;  // bumped per connection, so stale handlers stand down
         bool connecting = false, connected = false, writing = false, ever_connected = false;
         std::vector<std::byte> pending, in_write;  // whole frames only
         boost::asio::steady_timer retry;
@@ -282,11 +309,12 @@ private:
         std::byte probe{};  // the read that notices the connection closing
     };
     struct inbound {
-        explicit inbound(tcp::socket s) : socket(std::move(s)) {}
-        tcp::socket socket;
+        explicit inbound(stream_type s) : stream(std::move(s)) {}
+        stream_type stream;
         std::vector<std::byte> buffer;
         std::size_t used = 0;
         std::optional<node_id> from;
+        std::optional<node_id> certified;  // the node its certificate names (under TLS)
         std::string remote;
         clock::time_point accepted = clock::now();
     };
@@ -309,20 +337,28 @@ private:
                 if (self->closed_ || gen != p.generation) return;
                 if (ec)
                     return self->lost(p, "cannot resolve " + p.address.host + ": " + ec.message());
-                p.out.emplace(self->strand_);
+                p.out =
+                    std::make_shared<stream_type>(self->security_.wrap(tcp::socket(self->strand_)));
                 boost::asio::async_connect(
-                    *p.out, results,
-                    [self, &p, gen](boost::system::error_code ec2, const tcp::endpoint&) {
+                    p.out->lowest_layer(), results,
+                    [self, &p, gen, out = p.out](boost::system::error_code ec2,
+                                                 const tcp::endpoint&) {
                         if (self->closed_ || gen != p.generation) return;
                         if (ec2) return self->lost(p, ec2.message());
-                        self->connected(p, gen);
+                        self->security_.handshake_dialled(
+                            *out, p.id,
+                            [self, &p, gen, out](const std::optional<std::string>& refusal) {
+                                if (self->closed_ || gen != p.generation) return;
+                                if (refusal) return self->lost(p, *refusal, true);
+                                self->connected(p, gen);
+                            });
                     });
             });
     }
 
     void connected(peer& p, std::uint64_t gen) {
         boost::system::error_code ignored;
-        p.out->set_option(tcp::no_delay(true), ignored);
+        p.out->lowest_layer().set_option(tcp::no_delay(true), ignored);
         p.connecting = false;
         p.connected = true;
         p.backoff = options_.reconnect_min;
@@ -336,30 +372,32 @@ private:
         p.pending.insert(p.pending.begin(), hello.begin(), hello.end());
         start_write(p);
         // The peer never writes on this connection: a completed read means it closed it.
-        p.out->async_read_some(
-            boost::asio::buffer(&p.probe, 1),
-            [self = this->shared_from_this(), &p, gen](boost::system::error_code ec, std::size_t) {
-                if (self->closed_ || gen != p.generation) return;
-                self->lost(p,
-                           ec ? ec.message() : std::string("it wrote on a send-only connection"));
-            });
+        p.out->async_read_some(boost::asio::buffer(&p.probe, 1), [self = this->shared_from_this(),
+                                                                  &p, gen, out = p.out](
+                                                                     boost::system::error_code ec,
+                                                                     std::size_t) {
+            if (self->closed_ || gen != p.generation) return;
+            self->lost(p, ec ? ec.message() : std::string("it wrote on a send-only connection"));
+        });
     }
 
     // The connection to `p` failed or closed: what was being written is lost (as on a real
-    // network); what is queued waits for the next connection, attempted after a backoff.
-    void lost(peer& p, const std::string& why) {
+    // network); what is queued waits for the next connection, attempted after a backoff. A
+    // connection the security policy refused is worth a warning each time: it will not mend.
+    void lost(peer& p, const std::string& why, bool refused = false) {
         bool was_connected = p.connected;
         ++p.generation;
         p.connecting = p.connected = p.writing = false;
         p.in_write.clear();
         if (p.out) {
             boost::system::error_code ignored;
-            p.out->close(ignored);
+            p.out->lowest_layer().close(ignored);
             p.out.reset();
         }
         if (closed_) return;
         if (!was_connected) ++stats_.connect_failures;
-        say(was_connected ? log_level::warn : log_level::debug,
+        if (refused) ++stats_.refused;
+        say(was_connected || refused ? log_level::warn : log_level::debug,
             (was_connected ? "lost connection to node " : "cannot connect to node ") +
                 std::to_string(p.id) + " at " + p.address.to_string() + ": " + why +
                 "; retrying in " + std::to_string(p.backoff.count()) + " ms");
@@ -382,7 +420,7 @@ private:
         ++stats_.writes;
         auto gen = p.generation;
         boost::asio::async_write(*p.out, boost::asio::buffer(p.in_write),
-                                 [self = this->shared_from_this(), &p, gen](
+                                 [self = this->shared_from_this(), &p, gen, out = p.out](
                                      boost::system::error_code ec, std::size_t n) {
                                      if (self->closed_ || gen != p.generation) return;
                                      p.writing = false;
@@ -405,19 +443,28 @@ private:
     }
 
     void start_inbound(tcp::socket s) {
-        auto in = std::make_shared<inbound>(std::move(s));
+        auto in = std::make_shared<inbound>(security_.wrap(std::move(s)));
         boost::system::error_code ec;
-        auto remote = in->socket.remote_endpoint(ec);
+        auto remote = in->stream.lowest_layer().remote_endpoint(ec);
         in->remote = ec ? std::string("?")
                         : remote.address().to_string() + ":" + std::to_string(remote.port());
         inbound_.insert(in);
-        read(in);
+        // Under TLS the handshake must end before the hello's handshake_timeout, which tick()
+        // enforces on both alike.
+        security_.handshake_accepted(in->stream, [self = this->shared_from_this(), in](
+                                                     const std::optional<std::string>& refusal,
+                                                     std::optional<node_id> certified) {
+            if (self->closed_ || !self->inbound_.contains(in)) return;
+            if (refusal) return void(self->refuse(in, *refusal, true));
+            in->certified = certified;
+            self->read(in);
+        });
     }
 
     void read(const std::shared_ptr<inbound>& in) {
         constexpr std::size_t chunk = 64 * 1024;
         if (in->buffer.size() < in->used + chunk) in->buffer.resize(in->used + chunk);
-        in->socket.async_read_some(
+        in->stream.async_read_some(
             boost::asio::buffer(in->buffer.data() + in->used, in->buffer.size() - in->used),
             [self = this->shared_from_this(), in](boost::system::error_code ec, std::size_t n) {
                 if (self->closed_ || !self->inbound_.contains(in)) return;
@@ -461,6 +508,12 @@ private:
             auto hello = wire::decode<tcp_hello>(body, options_.limits);
             if (!hello) return refuse(in, "bad hello: " + hello.error().message());
             if (in->from) return refuse(in, "a second hello");
+            if (in->certified && *in->certified != hello->from)
+                return refuse(in,
+                              "it says it is node " + std::to_string(hello->from) +
+                                  " but its certificate names node " +
+                                  std::to_string(*in->certified),
+                              true);
             if (hello->to != self_)
                 return refuse(in, "it dialled node " + std::to_string(hello->to) +
                                       " but this is node " + std::to_string(self_) +
@@ -482,8 +535,9 @@ private:
         return !closed_;
     }
 
-    bool refuse(const std::shared_ptr<inbound>& in, const std::string& why) {
-        ++stats_.bad_frames;
+    bool refuse(const std::shared_ptr<inbound>& in, const std::string& why,
+                bool by_security = false) {
+        ++(by_security ? stats_.refused : stats_.bad_frames);
         say(log_level::warn, "closing connection from " + who(*in) + ": " + why);
         drop(in);
         return false;
@@ -491,7 +545,7 @@ private:
 
     void drop(const std::shared_ptr<inbound>& in) {
         boost::system::error_code ignored;
-        in->socket.close(ignored);
+        in->stream.lowest_layer().close(ignored);
         inbound_.erase(in);
     }
 
@@ -554,6 +608,7 @@ private:
     node_id self_;
     tcp_options options_;
     tcp_logger log_;
+    Security security_;
     tcp::acceptor acceptor_;
     boost::asio::steady_timer wake_timer_, tick_timer_;
     std::optional<time_point> wake_at_;
@@ -580,18 +635,20 @@ private:
 /// Threading: call everything but the constructor, add_peer and start on strand() (the node's
 /// callbacks run there); the transport's handlers hold its state, so destroying it while the
 /// io_context still runs is safe: close() is posted and pending handlers stand down.
-template <class Message>
+template <class Message, class Security = plain_tcp>
 class tcp_transport {
 public:
     using time_point = capkit::time_point;
     using message_type = Message;
 
+    using security_type = Security;
+
     /// Listens on `listen` at once (port 0 picks a free port: see listen_port()); dials peers
-    /// from start().
+    /// from start(). `security` secures every connection (tls_security: TLS, both ends proven).
     tcp_transport(boost::asio::io_context& io, node_id self, const tcp_address& listen,
-                  tcp_options options = {}, tcp_logger log = {})
-        : state_(std::make_shared<detail::tcp_state<Message>>(io, self, listen, options,
-                                                              std::move(log))) {}
+                  tcp_options options = {}, tcp_logger log = {}, Security security = {})
+        : state_(std::make_shared<detail::tcp_state<Message, Security>>(
+              io, self, listen, options, std::move(log), std::move(security))) {}
     tcp_transport(const tcp_transport&) = delete;
     tcp_transport& operator=(const tcp_transport&) = delete;
     ~tcp_transport() {
@@ -612,7 +669,7 @@ public:
     send_status send(node_id from, node_id to, Message m) {
         return state_->send(from, to, std::move(m));
     }
-    time_point now() const { return detail::tcp_state<Message>::now(); }
+    time_point now() const { return detail::tcp_state<Message, Security>::now(); }
     void wake(node_id id, time_point at) { state_->wake(id, at); }
 
     auto& strand() { return state_->strand(); }
@@ -629,7 +686,7 @@ public:
     const tcp_stats& stats() const { return state_->stats(); }
 
 private:
-    std::shared_ptr<detail::tcp_state<Message>> state_;
+    std::shared_ptr<detail::tcp_state<Message, Security>> state_;
 };
 
 }  // namespace capkit
