@@ -24,6 +24,7 @@
 
 #include <capkit/check/presets.hpp>
 #include <capkit/policy/describe.hpp>
+#include <capkit/transport/tls.hpp>
 
 #include <capkit-kv/commands.hpp>
 #include <capkit-kv/resp.hpp>
@@ -105,10 +106,36 @@ capkit::tcp_logger make_logger(capkit::node_id id, capkit::log_level threshold) 
     };
 }
 
+// --tls-ca, --tls-cert, --tls-key: all three or none.
+struct tls_args {
+    std::string ca, cert, key;
+
+    std::optional<capkit::tls_security> load() const {
+        if (ca.empty() && cert.empty() && key.empty()) return {};
+        for (auto [flag, value] : {std::pair{"--tls-ca", &ca}, std::pair{"--tls-cert", &cert},
+                                   std::pair{"--tls-key", &key}})
+            if (value->empty())
+                throw usage_error(std::string(flag) +
+                                  " is missing: TLS needs --tls-ca, --tls-cert and --tls-key");
+        try {
+            return capkit::tls_security({ca, cert, key});
+        } catch (const std::runtime_error& e) {
+            throw usage_error(e.what());
+        }
+    }
+};
+
+void add_tls_options(CLI::App* app, tls_args& t, const char* whose) {
+    app->add_option("--tls-ca", t.ca, "PEM file of the cluster CA: turns TLS on");
+    app->add_option("--tls-cert", t.cert, std::string("PEM file of ") + whose);
+    app->add_option("--tls-key", t.key, "PEM file of its private key");
+}
+
 struct serve_args {
     unsigned id = 0;
     std::string listen, client, peers, preset, log_level = "info";
     bool insecure = false;
+    tls_args tls;
     unsigned request_timeout_ms = 1000, peer_timeout_ms = 500;
 };
 
@@ -122,6 +149,12 @@ int serve(const serve_args& a) {
     o.replica.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
     o.transport.peer_timeout = std::chrono::milliseconds(a.peer_timeout_ms);
     auto level = parse_level(a.log_level);
+    auto tls = a.tls.load();
+    if (tls && tls->identity() != capkit::tls_identity{capkit::tls_identity::role::node, o.id, {}})
+        throw usage_error("--tls-cert " + a.tls.cert + " names " + tls->identity().to_string() +
+                          ", not node " + std::to_string(o.id) +
+                          ": peers would refuse it (each node's certificate carries the URI "
+                          "capkit://node/ID)");
 
     // Plain TCP only where nobody else can listen in, unless the user says otherwise.
     std::vector<std::string> exposed;
@@ -129,10 +162,10 @@ int serve(const serve_args& a) {
     if (!is_loopback(o.client.host)) exposed.push_back(o.client.to_string());
     for (const auto& [id, p] : o.peers)
         if (!is_loopback(p.host)) exposed.push_back(p.to_string());
-    if (!exposed.empty() && !a.insecure)
+    if (!exposed.empty() && !a.insecure && !tls)
         throw usage_error("refusing plain TCP on " + exposed.front() +
-                          ", which is not a loopback address: TLS is not available in this "
-                          "version; pass --insecure to accept unencrypted, unauthenticated "
+                          ", which is not a loopback address: give --tls-ca, --tls-cert and "
+                          "--tls-key, or pass --insecure to accept unencrypted, unauthenticated "
                           "traffic on a network you trust");
 
     int status = 0;
@@ -151,13 +184,22 @@ int serve(const serve_args& a) {
                 throw usage_error("--peers names node " + std::to_string(id) + ", beyond N=" +
                                   std::to_string(replica::n) + " of preset " + a.preset);
         asio::io_context io;
-        capkit::kv::server<replica> server(io, o, make_logger(o.id, level));
-        asio::signal_set signals(io, SIGINT, SIGTERM);
-        signals.async_wait([&](boost::system::error_code ec, int) {
-            if (!ec) server.stop([&] { io.stop(); });
-        });
-        server.start();
-        io.run();
+        auto run = [&](auto& server) {
+            asio::signal_set signals(io, SIGINT, SIGTERM);
+            signals.async_wait([&](boost::system::error_code ec, int) {
+                if (!ec) server.stop([&] { io.stop(); });
+            });
+            server.start();
+            io.run();
+        };
+        if (tls) {
+            capkit::kv::server<replica, capkit::tls_security> server(
+                io, o, make_logger(o.id, level), *tls);
+            run(server);
+        } else {
+            capkit::kv::server<replica> server(io, o, make_logger(o.id, level));
+            run(server);
+        }
         status = 0;
     });
     if (!found)
@@ -184,7 +226,8 @@ struct reply {
     std::vector<reply> items;
 };
 
-reply read_reply(tcp::socket& s, asio::streambuf& buf) {
+template <class Stream>
+reply read_reply(Stream& s, asio::streambuf& buf) {
     auto line = [&] {
         asio::read_until(s, buf, "\r\n");
         std::istream in(&buf);
@@ -237,26 +280,18 @@ void print(const reply& r, const std::string& indent = "") {
     }
 }
 
-int client(const std::string& server, const std::vector<std::string>& command) {
-    auto a = address(server, "--server");
-    asio::io_context io;
-    tcp::socket s(io);
-    try {
-        tcp::resolver resolver(io);
-        asio::connect(s, resolver.resolve(a.host, std::to_string(a.port)));
-    } catch (const boost::system::system_error& e) {
-        std::cerr << "capkit-kv: cannot reach " << a.to_string() << ": " << e.code().message()
-                  << '\n';
-        return unreachable_exit;
-    }
+// Sends one command and prints its reply; the exit code.
+template <class Stream>
+int exchange(Stream& s, const capkit::tcp_address& a, const std::vector<std::string>& command) {
     std::string out;
     capkit::kv::resp::encoder enc(out);
     enc.array(command.size());
     for (const auto& w : command) enc.bulk_string(w);
-    asio::write(s, asio::buffer(out));
     asio::streambuf buf;
     reply r;
     try {
+        // Under TLS 1.3 a server that refuses this client's certificate says so only now.
+        asio::write(s, asio::buffer(out));
         r = read_reply(s, buf);
     } catch (const std::exception& e) {
         std::cerr << "capkit-kv: no reply from " << a.to_string() << ": " << e.what() << '\n';
@@ -268,6 +303,33 @@ int client(const std::string& server, const std::vector<std::string>& command) {
     }
     print(r);
     return 0;
+}
+
+int client(const std::string& server, const tls_args& tls_files,
+           const std::vector<std::string>& command) {
+    auto a = address(server, "--server");
+    auto tls = tls_files.load();
+    if (tls && tls->identity().kind != capkit::tls_identity::role::client)
+        throw usage_error("--tls-cert " + tls_files.cert + " names " + tls->identity().to_string() +
+                          ", not a client: servers admit client certificates "
+                          "(capkit://client/NAME) on their client ports");
+    asio::io_context io;
+    tcp::socket s(io);
+    try {
+        tcp::resolver resolver(io);
+        asio::connect(s, resolver.resolve(a.host, std::to_string(a.port)));
+    } catch (const boost::system::system_error& e) {
+        std::cerr << "capkit-kv: cannot reach " << a.to_string() << ": " << e.code().message()
+                  << '\n';
+        return unreachable_exit;
+    }
+    if (!tls) return exchange(s, a, command);
+    auto stream = tls->wrap(std::move(s));
+    if (auto refusal = tls->connect_to_node(stream)) {
+        std::cerr << "capkit-kv: refusing " << a.to_string() << ": " << *refusal << '\n';
+        return unreachable_exit;
+    }
+    return exchange(stream, a, command);
 }
 
 }  // namespace
@@ -296,6 +358,8 @@ int main(int argc, char** argv) {
 
     std::string server = "127.0.0.1:6379";
     std::vector<std::string> words;
+    tls_args client_tls;
+    add_tls_options(serve_cmd, sa.tls, "this node's certificate (URI capkit://node/ID)");
     struct client_cmd {
         const char* name;
         const char* help;
@@ -311,6 +375,7 @@ int main(int argc, char** argv) {
         auto* sub = app.add_subcommand(c.name, c.help);
         sub->add_option("--server", server, "HOST:PORT of a server's client listener");
         sub->add_option("args", words, "arguments")->required()->expected(int(c.args));
+        add_tls_options(sub, client_tls, "a client certificate (URI capkit://client/NAME)");
         client_apps[c.name] = sub;
     }
 
@@ -329,7 +394,7 @@ int main(int argc, char** argv) {
                 {"put", "SET"}, {"get", "GET"}, {"del", "DEL"}, {"cas", "CAS"}};
             std::vector<std::string> command{redis_name.at(name)};
             command.insert(command.end(), words.begin(), words.end());
-            return client(server, command);
+            return client(server, client_tls, command);
         }
     } catch (const usage_error& e) {
         std::cerr << "capkit-kv: " << e.what() << '\n';

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
@@ -44,21 +45,25 @@ struct server_options {
 
 /// Runs `Replica` as node `options.id`: the transport to its peers, the node, and a listener
 /// for Redis clients whose commands an executor runs. Everything runs on the transport's
-/// strand. stop() stops accepting clients and reading commands, waits (up to drain_timeout)
-/// for the answers to those already received and for their replies and messages to be written,
-/// then closes everything.
-template <class Replica>
+/// strand. `Security` secures peers and clients alike: plain_tcp, or tls_security (whose
+/// handshake_client admits only client certificates on the client port). stop() stops accepting
+/// clients and reading commands, waits (up to drain_timeout) for the answers to those already
+/// received and for their replies and messages to be written, then closes everything.
+template <class Replica, class Security = plain_tcp>
 class server {
-    using transport_type = tcp_transport<typename Replica::message>;
+    using transport_type = tcp_transport<typename Replica::message, Security>;
+    using stream_type = typename Security::stream_type;
     using node_type = capkit::node<Replica, transport_type>;
     using executor_type = executor<node_type>;
     using tcp = boost::asio::ip::tcp;
 
 public:
-    server(boost::asio::io_context& io, server_options options, tcp_logger log)
+    server(boost::asio::io_context& io, server_options options, tcp_logger log,
+           Security security = {})
         : options_(std::move(options)),
           log_(std::move(log)),
-          net_(io, options_.id, options_.listen, options_.transport, log_),
+          security_(security),
+          net_(io, options_.id, options_.listen, options_.transport, log_, std::move(security)),
           node_(options_.id, net_, options_.replica),
           exec_(node_, executor_options{options_.preset, [this] { return net_.peers_up(); }}),
           clients_(net_.strand()),
@@ -105,11 +110,11 @@ public:
 
 private:
     struct connection {
-        connection(tcp::socket s, executor_type& exec, resp::limits limits)
+        connection(stream_type s, executor_type& exec, resp::limits limits)
             : socket(std::move(s)), session(exec, limits, [this] {
                   if (replied) replied();
               }) {}
-        tcp::socket socket;
+        stream_type socket;
         std::function<void()> replied;  // a reply completed after its quorum: write it
         kv::session<node_type> session;
         std::array<char, 16 * 1024> in{};
@@ -127,7 +132,8 @@ private:
             if (!ec) {
                 boost::system::error_code ignored;
                 s.set_option(tcp::no_delay(true), ignored);
-                auto c = std::make_shared<connection>(std::move(s), exec_, options_.client_limits);
+                auto c = std::make_shared<connection>(security_.wrap(std::move(s)), exec_,
+                                                      options_.client_limits);
                 c->replied = [this, w = std::weak_ptr<connection>(c)] {
                     if (auto live = w.lock()) {
                         flush(live);
@@ -135,12 +141,34 @@ private:
                     }
                 };
                 connections_.insert(c);
-                read(c);
+                admit(c);
             } else {
                 say(log_level::warn, "cannot accept a client: " + ec.message());
             }
             accept();
         });
+    }
+
+    // Under TLS a client must prove it is one before its commands are read.
+    void admit(const std::shared_ptr<connection>& c) {
+        if constexpr (std::is_same_v<Security, plain_tcp>) {
+            read(c);
+        } else {
+            security_.handshake_client(c->socket, [this, c](const auto& refusal, const auto&) {
+                if (c->closed) return;
+                if (refusal) {
+                    boost::system::error_code ec;
+                    auto remote = c->socket.lowest_layer().remote_endpoint(ec);
+                    say(log_level::warn, "refusing client " +
+                                             (ec ? std::string("?")
+                                                 : remote.address().to_string() + ":" +
+                                                       std::to_string(remote.port())) +
+                                             ": " + *refusal);
+                    return close(c);
+                }
+                read(c);
+            });
+        }
     }
 
     void read(const std::shared_ptr<connection>& c) {
@@ -184,7 +212,7 @@ private:
         c->closed = true;
         c->replied = nullptr;  // the connection no longer refers to itself
         boost::system::error_code ignored;
-        c->socket.close(ignored);
+        c->socket.lowest_layer().close(ignored);
         connections_.erase(c);
     }
 
@@ -217,6 +245,7 @@ private:
 
     server_options options_;
     tcp_logger log_;
+    Security security_;
     transport_type net_;
     node_type node_;
     executor_type exec_;
