@@ -34,7 +34,7 @@ echo "preset $preset, peers $peers, clients $(client_port 0) $(client_port 1) $(
 
 start() {  # node
   "$kv" serve --id "$1" --listen "127.0.0.1:$(peer_port "$1")" --client "127.0.0.1:$(client_port "$1")" \
-    --peers "$peers" --preset "$preset" --peer-timeout-ms 300 >>"$work/node$1.log" 2>&1 &
+    --peers "$peers" --preset "$preset" --peer-timeout-ms 1000 >>"$work/node$1.log" 2>&1 &
   pids[$1]=$!
 }
 cli() {  # node args...
