@@ -114,7 +114,7 @@ for i in 0 1 2; do
   # kv.tls covers TLS.
   ip netns exec "${nodes[$i]}" "$kv" serve --id "$i" --listen "$(addr $i):$peer_port" \
     --client "$(server $i)" --peers "$peers" --preset "$preset" --insecure \
-    --peer-timeout-ms 500 --request-timeout-ms 1000 >"$work/node$i.log" 2>&1 &
+    --peer-timeout-ms 1000 --request-timeout-ms 1000 >"$work/node$i.log" 2>&1 &
   pids+=($!)
   server_pid[i]=$!
 done
