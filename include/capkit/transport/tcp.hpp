@@ -226,7 +226,7 @@ public:
             return send_status::queue_full;
         }
         ++stats_.frames_sent;
-        start_write(p);
+        schedule_write(p);
         return send_status::sent;
     }
 
@@ -301,6 +301,7 @@ private:
         std::shared_ptr<stream_type> out;
         std::uint64_t generation = 0;  // bumped per connection, so stale handlers stand down
         bool connecting = false, connected = false, writing = false, ever_connected = false;
+        bool write_scheduled = false;
         std::vector<std::byte> pending, in_write;  // whole frames only
         boost::asio::steady_timer retry;
         std::chrono::milliseconds backoff{};
@@ -410,6 +411,17 @@ private:
             [self = this->shared_from_this(), &p, gen](boost::system::error_code ec) {
                 if (!ec && !self->closed_ && gen == p.generation) self->connect(p);
             });
+    }
+
+    // The write starts after the handlers already waiting on the strand have run, so what they
+    // send too (requests of many clients read in one wake-up) leaves in the same write.
+    void schedule_write(peer& p) {
+        if (p.write_scheduled || p.writing) return;
+        p.write_scheduled = true;
+        boost::asio::post(strand_, [self = this->shared_from_this(), &p] {
+            p.write_scheduled = false;
+            if (!self->closed_) self->start_write(p);
+        });
     }
 
     // Everything queued goes out in one write; what is queued meanwhile goes in the next.
