@@ -24,6 +24,7 @@
 #include <capkit/node.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/replica.hpp>
+#include <capkit/resolve/dvv.hpp>
 #include <capkit/transport/tcp.hpp>
 
 namespace {
@@ -268,10 +269,20 @@ TEST_CASE("tcp: bad bytes close only the connection that sent them", "[tcp]") {
     }
     SECTION("a hello for another node") {
         std::vector<std::byte> frame;
-        capkit::wire::encode_control_frame(capkit::detail::tcp_hello_kind,
-                                           capkit::detail::tcp_hello{1, 2}, frame);
+        capkit::detail::tcp_hello hello{1, 2,
+                                        capkit::detail::message_schema<replica_type::message>()};
+        capkit::wire::encode_control_frame(capkit::detail::tcp_hello_kind, hello, frame);
         CHECK(server_closes_after(c, port, frame));
         CHECK(c.logged("it dialled node 2 but this is node 0"));
+    }
+    SECTION("a hello from a node of another configuration") {
+        std::vector<std::byte> frame;
+        using other = capkit::replica<std::string, std::string, capkit::quorum<3, 1, 1>,
+                                      capkit::eventual, capkit::dvv>;
+        capkit::detail::tcp_hello hello{1, 0, capkit::detail::message_schema<other::message>()};
+        capkit::wire::encode_control_frame(capkit::detail::tcp_hello_kind, hello, frame);
+        CHECK(server_closes_after(c, port, frame));
+        CHECK(c.logged("node 1 speaks other messages"));
     }
     CHECK(c.nets[0]->stats().bad_frames == 1);
     // Everyone else is still served: the peers' connections were not touched.

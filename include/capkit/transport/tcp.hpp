@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -142,9 +143,20 @@ namespace detail {
 // Control frames, kinds the codec reserves for transports. A connection's first frame is the
 // dialler's hello; its heartbeats keep the receiver's failure detector quiet.
 struct tcp_hello {
-    BOOST_HANA_DEFINE_STRUCT(tcp_hello, (node_id, from), (node_id, to));
+    BOOST_HANA_DEFINE_STRUCT(tcp_hello, (node_id, from), (node_id, to), (std::uint64_t, schema));
 };
 inline constexpr std::uint8_t tcp_hello_kind = 0xF0;
+
+// Which messages a node speaks: a hash of the message type's name (the Itanium ABI's, the same
+// under g++ and clang). Frames name an alternative of the variant, not the configuration, so
+// nodes of different presets could otherwise misread each other's states.
+template <class Message>
+std::uint64_t message_schema() {
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+    for (const char* c = typeid(Message).name(); *c; ++c)
+        h = (h ^ static_cast<unsigned char>(*c)) * 0x100000001b3ULL;
+    return h;
+}
 inline constexpr std::uint8_t tcp_heartbeat_kind = 0xF1;
 
 template <class Message, class Security>
@@ -369,7 +381,8 @@ private:
         p.ever_connected = true;
         // The hello goes first, ahead of whatever waited for the connection.
         std::vector<std::byte> hello;
-        wire::encode_control_frame(tcp_hello_kind, tcp_hello{self_, p.id}, hello);
+        wire::encode_control_frame(tcp_hello_kind,
+                                   tcp_hello{self_, p.id, message_schema<Message>()}, hello);
         p.pending.insert(p.pending.begin(), hello.begin(), hello.end());
         start_write(p);
         // The peer never writes on this connection: a completed read means it closed it.
@@ -520,6 +533,10 @@ private:
             auto hello = wire::decode<tcp_hello>(body, options_.limits);
             if (!hello) return refuse(in, "bad hello: " + hello.error().message());
             if (in->from) return refuse(in, "a second hello");
+            if (hello->schema != message_schema<Message>())
+                return refuse(in, "node " + std::to_string(hello->from) +
+                                      " speaks other messages (another preset or key/value "
+                                      "type); run one configuration on every node");
             if (in->certified && *in->certified != hello->from)
                 return refuse(in,
                               "it says it is node " + std::to_string(hello->from) +
