@@ -95,7 +95,9 @@ struct tcp_options {
     std::chrono::milliseconds peer_timeout{500};
     /// Reconnection waits start here and double up to the maximum (with jitter).
     std::chrono::milliseconds reconnect_min{20};
-    std::chrono::milliseconds reconnect_max{2000};
+    std::chrono::milliseconds reconnect_max{1000};
+    /// A dial (with its TLS handshake) not done within this is abandoned and retried.
+    std::chrono::milliseconds connect_timeout{1000};
     /// An accepted connection must say who it is within this time.
     std::chrono::milliseconds handshake_timeout{2000};
     /// Bytes waiting for one peer; beyond them send() answers queue_full (backpressure).
@@ -342,6 +344,15 @@ private:
         if (closed_ || p.connecting || p.connected) return;
         p.connecting = true;
         auto gen = ++p.generation;
+        // A dial into a cut network hangs in SYN retries for minutes: give up, and try again
+        // after the backoff, so that a healed link is found within about reconnect_max.
+        p.retry.expires_after(options_.connect_timeout);
+        p.retry.async_wait([self = this->shared_from_this(), &p,
+                            gen](boost::system::error_code ec) {
+            if (!ec && !self->closed_ && gen == p.generation && p.connecting)
+                self->lost(p, "no connection within " +
+                                  std::to_string(self->options_.connect_timeout.count()) + " ms");
+        });
         auto resolver = std::make_shared<tcp::resolver>(strand_);
         resolver->async_resolve(
             p.address.host, std::to_string(p.address.port),
@@ -372,6 +383,7 @@ private:
     void connected(peer& p, std::uint64_t gen) {
         boost::system::error_code ignored;
         p.out->lowest_layer().set_option(tcp::no_delay(true), ignored);
+        p.retry.cancel();  // the connect timeout
         p.connecting = false;
         p.connected = true;
         p.backoff = options_.reconnect_min;
@@ -621,6 +633,12 @@ private:
                                 .count()) +
                         " ms");
                 if (on_peer_) on_peer_(id, false);
+                // Its connection may be dead without a word (a cut link keeps TCP retrying with
+                // ever longer pauses): drop it and dial afresh, soon.
+                if (p.connected || p.connecting) {
+                    p.backoff = options_.reconnect_min;
+                    lost(p, "nothing heard from it");
+                }
             }
         }
         std::vector<std::shared_ptr<inbound>> silent;
