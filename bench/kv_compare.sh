@@ -101,7 +101,7 @@ for preset in strong-lww cp-linearizable; do
   stop_all
 done
 
-redis-server --port 16600 --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+redis-server --port 16600 --dir "$work" --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
 pids+=($!)
 wait_port 16600
 for c in 16 64; do run_load "redis" set $c 127.0.0.1:16600; done
@@ -110,11 +110,11 @@ plain_pipelined=$(redis-benchmark -p 16600 -t set -c 64 -P 16 -n 2000000 -q 2>/d
 printf '  %-28s redis-benchmark -P 16 -c 64 SET: %s ops/s\n' "redis" "$plain_pipelined"
 stop_all
 
-redis-server --port 16601 --save "" --appendonly no >"$work/redis1.log" 2>&1 &
+redis-server --port 16601 --dir "$work" --save "" --appendonly no >"$work/redis1.log" 2>&1 &
 pids+=($!)
 wait_port 16601
 for port in 16602 16603; do
-  redis-server --port $port --save "" --appendonly no --replicaof 127.0.0.1 16601 >"$work/redis$port.log" 2>&1 &
+  redis-server --port $port --dir "$work" --save "" --appendonly no --replicaof 127.0.0.1 16601 >"$work/redis$port.log" 2>&1 &
   pids+=($!)
   wait_port $port
 done
