@@ -27,117 +27,16 @@
 #include <capkit/resolve/dvv.hpp>
 #include <capkit/transport/tcp.hpp>
 
+#include "support/loopback_cluster.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using capkit::node_id;
-using replica_type =
-    capkit::replica<std::string, std::string, capkit::quorum<3, 2, 2>, capkit::linearizable>;
+using replica_type = capkit::test::loopback_replica;
 using transport_type = capkit::tcp_transport<replica_type::message>;
-using node_type = capkit::node<replica_type, transport_type>;
 
-// Three nodes on 127.0.0.1 with ports the kernel picked; each node's failure detector tells its
-// replica which peers are reachable, as capkit-kv does.
-struct loopback_cluster {
-    explicit loopback_cluster(capkit::tcp_options options = fast(),
-                              std::chrono::nanoseconds request_timeout = 1s)
-        : options_(options), request_timeout_(request_timeout) {
-        for (node_id i = 0; i < 3; ++i) {
-            nets[i] = std::make_unique<transport_type>(io, i, capkit::tcp_address{"127.0.0.1", 0},
-                                                       options_, logger(i));
-            ports[i] = nets[i]->listen_port();
-        }
-        for (node_id i = 0; i < 3; ++i) {
-            for (node_id j = 0; j < 3; ++j)
-                if (i != j) nets[i]->add_peer(j, {"127.0.0.1", ports[j]});
-            bring_up(i);
-        }
-    }
-
-    static capkit::tcp_options fast() {
-        capkit::tcp_options o;
-        o.heartbeat_interval = 20ms;
-        o.peer_timeout = 150ms;
-        o.reconnect_min = 10ms;
-        o.reconnect_max = 100ms;
-        return o;
-    }
-
-    capkit::tcp_logger logger(node_id i) {
-        return [this, i](capkit::log_level, const std::string& line) {
-            log.push_back(std::to_string(i) + ": " + line);
-        };
-    }
-
-    void bring_up(node_id i) {
-        capkit::replica_options ro;
-        ro.request_timeout = request_timeout_;
-        nodes[i] = std::make_unique<node_type>(i, *nets[i], ro);
-        nets[i]->on_peer_change(
-            [this, i](node_id peer, bool up) { nodes[i]->replica().set_reachable(peer, up); });
-        nets[i]->start();
-    }
-
-    // Stops node i as a killed process would: its sockets close, nothing is said.
-    void kill(node_id i) {
-        nodes[i].reset();
-        nets[i]->close();
-        nets[i].reset();
-    }
-
-    // Starts node i again, empty, on the port it had.
-    void restart(node_id i) {
-        nets[i] = std::make_unique<transport_type>(
-            io, i, capkit::tcp_address{"127.0.0.1", ports[i]}, options_, logger(i));
-        for (node_id j = 0; j < 3; ++j)
-            if (i != j) nets[i]->add_peer(j, {"127.0.0.1", ports[j]});
-        bring_up(i);
-    }
-
-    template <class Pred>
-    bool run_until(Pred done, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > end) return false;
-            io.run_one_for(5ms);
-        }
-        return true;
-    }
-
-    bool all_up() {
-        for (node_id i = 0; i < 3; ++i)
-            if (nets[i] && nets[i]->peers_up() != 2) return false;
-        return true;
-    }
-
-    capkit::result<replica_type::write_result> put(node_id at, const std::string& key,
-                                                   const std::string& value) {
-        std::optional<capkit::result<replica_type::write_result>> out;
-        nodes[at]->async_put(key, value, {}, [&](auto r) { out = std::move(r); });
-        REQUIRE(run_until([&] { return out.has_value(); }));
-        return *out;
-    }
-    capkit::result<replica_type::read_result> get(node_id at, const std::string& key) {
-        std::optional<capkit::result<replica_type::read_result>> out;
-        nodes[at]->async_get(key, [&](auto r) { out = std::move(r); });
-        REQUIRE(run_until([&] { return out.has_value(); }));
-        return *out;
-    }
-
-    bool logged(const std::string& part) const {
-        for (const auto& line : log)
-            if (line.find(part) != std::string::npos) return true;
-        return false;
-    }
-
-    boost::asio::io_context io;
-    capkit::tcp_options options_;
-    std::chrono::nanoseconds request_timeout_;
-    std::array<std::unique_ptr<transport_type>, 3> nets;
-    std::array<std::unique_ptr<node_type>, 3> nodes;
-    std::array<std::uint16_t, 3> ports{};
-    std::vector<std::string> log;
-};
+using loopback_cluster = capkit::test::loopback_cluster<transport_type>;
 
 std::vector<std::byte> bytes(std::string_view s) {
     std::vector<std::byte> out;
@@ -204,13 +103,13 @@ TEST_CASE(
     "[tcp]") {
     // Requests may wait a minute for their quorum: an answer within put()'s five seconds is one
     // that did not wait.
-    loopback_cluster c(loopback_cluster::fast(), 60s);
+    loopback_cluster c(&loopback_cluster::plain, loopback_cluster::fast(), 60s);
     REQUIRE(c.run_until([&] { return c.all_up(); }));
     REQUIRE(c.put(0, "k", "before").has_value());
 
     c.kill(2);
     REQUIRE(c.run_until([&] { return !c.nets[0]->peer_up(2) && !c.nets[1]->peer_up(2); }));
-    CHECK(c.logged("0: node 2 is down"));
+    CHECK(c.logged({"0: warn: node 2 is down"}));
     CHECK_FALSE(c.nodes[0]->replica().reachable(2));
     REQUIRE(c.put(0, "k", "during").has_value());  // W=2 of the two left
 
@@ -230,7 +129,7 @@ TEST_CASE("tcp: a restarted peer is dialled again and catches up through read re
 
     c.restart(2);  // empty, as after losing its disk
     REQUIRE(c.run_until([&] { return c.all_up(); }));
-    CHECK(c.logged("0: connected to node 2"));
+    CHECK(c.logged({"0: info: connected to node 2"}));
     auto r = c.get(2, "k");  // a quorum read through the restarted node
     REQUIRE(r.has_value());
     CHECK(r->values == std::vector<std::string>{"written while 2 was down"});
@@ -246,14 +145,14 @@ TEST_CASE("tcp: bad bytes close only the connection that sent them", "[tcp]") {
 
     SECTION("random garbage") {
         CHECK(server_closes_after(c, port, bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")));
-        CHECK(c.logged("bad frame header"));
+        CHECK(c.logged({"bad frame header"}));
     }
     SECTION("a frame from an unknown protocol version") {
         std::vector<std::byte> frame;
         capkit::wire::encode_control_frame(0xF1, std::uint8_t{0}, frame);
         frame[4] = std::byte{99};
         CHECK(server_closes_after(c, port, frame));
-        CHECK(c.logged("bad frame header"));
+        CHECK(c.logged({"bad frame header"}));
     }
     SECTION("an oversize length, refused before the body arrives") {
         std::vector<std::byte> frame;
@@ -265,7 +164,7 @@ TEST_CASE("tcp: bad bytes close only the connection that sent them", "[tcp]") {
         std::vector<std::byte> frame;
         capkit::wire::encode_control_frame(0xF1, std::uint8_t{0}, frame);
         CHECK(server_closes_after(c, port, frame));
-        CHECK(c.logged("a frame before the hello"));
+        CHECK(c.logged({"a frame before the hello"}));
     }
     SECTION("a hello for another node") {
         std::vector<std::byte> frame;
@@ -273,7 +172,7 @@ TEST_CASE("tcp: bad bytes close only the connection that sent them", "[tcp]") {
                                         capkit::detail::message_schema<replica_type::message>()};
         capkit::wire::encode_control_frame(capkit::detail::tcp_hello_kind, hello, frame);
         CHECK(server_closes_after(c, port, frame));
-        CHECK(c.logged("it dialled node 2 but this is node 0"));
+        CHECK(c.logged({"it dialled node 2 but this is node 0"}));
     }
     SECTION("a hello from a node of another configuration") {
         std::vector<std::byte> frame;
@@ -282,7 +181,7 @@ TEST_CASE("tcp: bad bytes close only the connection that sent them", "[tcp]") {
         capkit::detail::tcp_hello hello{1, 0, capkit::detail::message_schema<other::message>()};
         capkit::wire::encode_control_frame(capkit::detail::tcp_hello_kind, hello, frame);
         CHECK(server_closes_after(c, port, frame));
-        CHECK(c.logged("node 1 speaks other messages"));
+        CHECK(c.logged({"node 1 speaks other messages"}));
     }
     CHECK(c.nets[0]->stats().bad_frames == 1);
     // Everyone else is still served: the peers' connections were not touched.

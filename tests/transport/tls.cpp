@@ -22,14 +22,14 @@
 #include <capkit/protocol/replica.hpp>
 #include <capkit/transport/tls.hpp>
 
+#include "support/loopback_cluster.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using capkit::node_id;
-using replica_type =
-    capkit::replica<std::string, std::string, capkit::quorum<3, 2, 2>, capkit::linearizable>;
+using replica_type = capkit::test::loopback_replica;
 using transport_type = capkit::tls_transport<replica_type::message>;
-using node_type = capkit::node<replica_type, transport_type>;
 
 std::string certs() {
     const char* env = std::getenv("CAPKIT_TLS_CERTS");
@@ -48,79 +48,15 @@ capkit::tls_files files(const std::string& name) {
     return {dir + "/ca.pem", dir + "/" + name + ".pem", dir + "/" + name + ".key"};
 }
 
-struct tls_cluster {
-    // `cert[i]` is the certificate node i presents.
-    explicit tls_cluster(std::array<std::string, 3> cert = {"node0", "node1", "node2"}) {
-        capkit::tcp_options o;
-        o.heartbeat_interval = 20ms;
-        o.peer_timeout = 150ms;
-        o.reconnect_min = 10ms;
-        o.reconnect_max = 100ms;
-        for (node_id i = 0; i < 3; ++i) {
-            nets[i] = std::make_unique<transport_type>(
-                io, i, capkit::tcp_address{"127.0.0.1", 0}, o,
-                [this, i](capkit::log_level level, const std::string& line) {
-                    log.push_back(std::to_string(i) + ": " + std::string(capkit::to_string(level)) +
-                                  ": " + line);
-                },
-                capkit::tls_security(files(cert[i])));
-            ports[i] = nets[i]->listen_port();
-        }
-        for (node_id i = 0; i < 3; ++i) {
-            for (node_id j = 0; j < 3; ++j)
-                if (i != j) nets[i]->add_peer(j, {"127.0.0.1", ports[j]});
-            capkit::replica_options ro;
-            ro.request_timeout = 1s;
-            nodes[i] = std::make_unique<node_type>(i, *nets[i], ro);
-            nets[i]->on_peer_change(
-                [this, i](node_id peer, bool up) { nodes[i]->replica().set_reachable(peer, up); });
-            nets[i]->start();
-        }
-    }
-
-    template <class Pred>
-    bool run_until(Pred done, std::chrono::milliseconds limit = 5s) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > end) return false;
-            io.run_one_for(5ms);
-        }
-        return true;
-    }
-    void run_for(std::chrono::milliseconds d) {
-        auto end = std::chrono::steady_clock::now() + d;
-        while (std::chrono::steady_clock::now() < end) io.run_one_for(5ms);
-    }
-
-    capkit::result<replica_type::write_result> put(node_id at, const std::string& key,
-                                                   const std::string& value) {
-        std::optional<capkit::result<replica_type::write_result>> out;
-        nodes[at]->async_put(key, value, {}, [&](auto r) { out = std::move(r); });
-        REQUIRE(run_until([&] { return out.has_value(); }));
-        return *out;
-    }
-    capkit::result<replica_type::read_result> get(node_id at, const std::string& key) {
-        std::optional<capkit::result<replica_type::read_result>> out;
-        nodes[at]->async_get(key, [&](auto r) { out = std::move(r); });
-        REQUIRE(run_until([&] { return out.has_value(); }));
-        return *out;
-    }
-
-    // A log line holding every one of `parts`.
-    bool logged(std::initializer_list<std::string> parts) const {
-        for (const auto& line : log) {
-            bool all = true;
-            for (const auto& p : parts) all = all && line.find(p) != std::string::npos;
-            if (all) return true;
-        }
-        return false;
-    }
-
-    boost::asio::io_context io;
-    std::array<std::unique_ptr<transport_type>, 3> nets;
-    std::array<std::unique_ptr<node_type>, 3> nodes;
-    std::array<std::uint16_t, 3> ports{};
-    std::vector<std::string> log;
+// `cert[i]` is the certificate node i presents.
+struct tls_cluster : capkit::test::loopback_cluster<transport_type> {
+    explicit tls_cluster(std::array<std::string, 3> cert = {"node0", "node1", "node2"})
+        : loopback_cluster([cert](boost::asio::io_context& io, node_id i,
+                                  const capkit::tcp_address& at, const capkit::tcp_options& o,
+                                  capkit::tcp_logger log) {
+              return std::make_unique<transport_type>(io, i, at, o, std::move(log),
+                                                      capkit::tls_security(files(cert[i])));
+          }) {}
 };
 
 // Connects to `port` over TLS presenting `name`'s certificate (none when empty) and reports
