@@ -12,7 +12,7 @@ struct quorum_category {};
 struct consistency_category {};
 /// Category of lww<>, vector_clocks, dvv, crdt_merge.
 struct resolver_category {};
-/// Category of all_nodes (and, later, hash_ring).
+/// Category of all_nodes and hash_ring<VirtualNodes>.
 struct placement_category {};
 /// Category of memory (and, later, durable stores).
 struct storage_category {};

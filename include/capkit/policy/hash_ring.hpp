@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::hash_ring<VirtualNodes>, consistent-hash placement of N of M nodes per
+/// key.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <capkit/detail/static_string.hpp>
+#include <capkit/node_id.hpp>
+#include <capkit/policy/category.hpp>
+#include <capkit/policy/key_bytes.hpp>
+
+namespace capkit {
+
+namespace detail {
+
+/// Most points per node a hash_ring accepts (see the sentence below).
+inline constexpr unsigned max_virtual_nodes = 65536;
+
+// Instantiated with the count, so the compiler's "required from" note shows it.
+template <unsigned VirtualNodes>
+struct virtual_nodes_check {
+    static_assert(VirtualNodes >= 1,
+                  "capkit::hash_ring: VirtualNodes must be at least 1: a node owns keys only "
+                  "through its points on the ring; use capkit::hash_ring<> (128 points per node) "
+                  "or another positive count.");
+    static_assert(VirtualNodes <= max_virtual_nodes,
+                  "capkit::hash_ring: VirtualNodes must be at most 65536: beyond a few thousand "
+                  "points per node the balance no longer improves, while every point costs 12 "
+                  "bytes per node and adding a node re-sorts them all; use capkit::hash_ring<> "
+                  "(128) or a few thousand at most.");
+    static constexpr bool valid = true;
+};
+
+}  // namespace detail
+
+/// Consistent-hash placement (Dynamo, Cassandra, Riak): every node has VirtualNodes points on a
+/// ring of 64-bit positions, a key sits at key_hash(key), and its preference list is the distinct
+/// nodes met walking clockwise from there; the first N own the key, the rest are its fallbacks.
+/// Adding or removing one of M nodes moves about 1/M of the replicas, and only replicas of keys
+/// that node owns (or comes to own). Nodes are known at run time (clusters grow and shrink); N,
+/// replicas per key, is given at construction (the quorum's N). docs/policies.md, "hash_ring".
+template <unsigned VirtualNodes = 128>
+class hash_ring {
+    static_assert(detail::virtual_nodes_check<VirtualNodes>::valid);
+
+public:
+    using category = placement_category;
+    /// Points per node on the ring.
+    static constexpr unsigned virtual_nodes = VirtualNodes;
+    static constexpr auto name_storage =
+        detail::fixed_string<24>{}.append("hash_ring<").append(VirtualNodes).append(">");
+    /// hash_ring<V>, e.g. hash_ring<128>.
+    static constexpr std::string_view name = name_storage.view();
+
+    /// A ring of `nodes` (duplicates count once; their order does not matter) whose keys have
+    /// `replicas_per_key` owners each. Throws std::invalid_argument if replicas_per_key is 0.
+    template <std::ranges::input_range Nodes>
+    requires std::convertible_to<std::ranges::range_reference_t<Nodes>, node_id> hash_ring(
+        const Nodes& nodes, unsigned replicas_per_key)
+        : replicas_(replicas_per_key) {
+        if (replicas_per_key == 0) {
+            throw std::invalid_argument(
+                "capkit::hash_ring: replicas_per_key must be at least 1 (the quorum's N)");
+        }
+        for (node_id n : nodes) add_node(n);
+    }
+    hash_ring(std::initializer_list<node_id> nodes, unsigned replicas_per_key)
+        : hash_ring(std::span<const node_id>(nodes.begin(), nodes.size()), replicas_per_key) {}
+
+    /// The position of a node's i-th point: mix64(node << 32 | i). mix64 is a bijection, so no
+    /// two points of any two nodes ever share a position and ring order is a total order.
+    static constexpr std::uint64_t point_position(node_id node, unsigned i) noexcept {
+        return detail::mix64((std::uint64_t{node} << 32) | i);
+    }
+
+    /// Puts `node`'s points on the ring; false (and nothing changes) if it is already there.
+    bool add_node(node_id node) {
+        auto at = std::ranges::lower_bound(nodes_, node);
+        if (at != nodes_.end() && *at == node) return false;
+        nodes_.insert(at, node);
+        std::vector<point> mine(VirtualNodes);
+        for (unsigned i = 0; i < VirtualNodes; ++i) mine[i] = {point_position(node, i), node};
+        std::ranges::sort(mine, {}, &point::position);
+        std::vector<point> merged;
+        merged.reserve(positions_.size() + mine.size());
+        std::size_t a = 0, b = 0;
+        while (a < positions_.size() || b < mine.size()) {
+            if (b == mine.size() || (a < positions_.size() && positions_[a] < mine[b].position)) {
+                merged.push_back({positions_[a], owners_[a]});
+                ++a;
+            } else {
+                merged.push_back(mine[b++]);
+            }
+        }
+        positions_.resize(merged.size());
+        owners_.resize(merged.size());
+        for (std::size_t i = 0; i < merged.size(); ++i) {
+            positions_[i] = merged[i].position;
+            owners_[i] = merged[i].node;
+        }
+        return true;
+    }
+
+    /// Takes `node`'s points off the ring; false (and nothing changes) if it is not there.
+    bool remove_node(node_id node) {
+        auto at = std::ranges::lower_bound(nodes_, node);
+        if (at == nodes_.end() || *at != node) return false;
+        nodes_.erase(at);
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < positions_.size(); ++i) {
+            if (owners_[i] == node) continue;
+            positions_[kept] = positions_[i];
+            owners_[kept] = owners_[i];
+            ++kept;
+        }
+        positions_.resize(kept);
+        owners_.resize(kept);
+        return true;
+    }
+
+    /// Whether `node` is on the ring.
+    bool contains(node_id node) const { return std::ranges::binary_search(nodes_, node); }
+    /// The nodes on the ring, in increasing id order.
+    const std::vector<node_id>& nodes() const noexcept { return nodes_; }
+    /// M, the number of nodes on the ring.
+    std::size_t node_count() const noexcept { return nodes_.size(); }
+    /// N, the owners of each key (fewer while the ring has fewer than N nodes).
+    unsigned replicas_per_key() const noexcept { return replicas_; }
+
+    /// The first min(out.size(), M) distinct nodes of the preference list of the key at ring
+    /// position `position`, written to `out`; returns how many. Allocates nothing. Each node is
+    /// compared with those already written, so it is meant for N and a few fallbacks, not M in
+    /// the thousands.
+    std::size_t preference_list_at(std::uint64_t position, std::span<node_id> out) const {
+        const std::size_t want = std::min(out.size(), nodes_.size());
+        if (want == 0) return 0;
+        // The first point at or after the key, wrapping past the largest position to the first.
+        std::size_t i = static_cast<std::size_t>(std::ranges::lower_bound(positions_, position) -
+                                                 positions_.begin());
+        if (i == positions_.size()) i = 0;
+        std::size_t found = 0;
+        // Ends: every node has a point, so a full turn meets all M of them.
+        while (found < want) {
+            const node_id n = owners_[i];
+            if (std::find(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(found), n) ==
+                out.begin() + static_cast<std::ptrdiff_t>(found)) {
+                out[found++] = n;
+            }
+            if (++i == positions_.size()) i = 0;
+        }
+        return found;
+    }
+
+    /// The first min(out.size(), M) distinct nodes of `key`'s preference list, written to `out`;
+    /// returns how many. Allocates nothing.
+    template <class Key>
+    requires ring_key<std::decay_t<Key>> std::size_t preference_list(const Key& key,
+                                                                     std::span<node_id> out)
+    const { return preference_list_at(key_hash(key), out); }
+
+    /// The first min(count, M) distinct nodes met walking clockwise from `key`: its N owners
+    /// first, then its fallbacks in ring order (where a sloppy quorum writes when owners are
+    /// down). count = node_count() gives every node.
+    template <class Key>
+    requires ring_key<std::decay_t<Key>> std::vector<node_id> preference_list(const Key& key,
+                                                                              std::size_t count)
+    const {
+        std::vector<node_id> out(std::min(count, nodes_.size()));
+        out.resize(preference_list(key, std::span<node_id>(out)));
+        return out;
+    }
+
+    /// The N nodes that own `key`: the first N of its preference list (all M while M < N).
+    template <class Key>
+    requires ring_key<std::decay_t<Key>> std::vector<node_id> owners(const Key& key)
+    const { return preference_list(key, replicas_); }
+
+private:
+    struct point {
+        std::uint64_t position;
+        node_id node;
+    };
+
+    unsigned replicas_;
+    std::vector<node_id> nodes_;  // sorted
+    // The ring, sorted by position, as two arrays so that the binary search reads positions only.
+    std::vector<std::uint64_t> positions_;
+    std::vector<node_id> owners_;
+};
+
+}  // namespace capkit
