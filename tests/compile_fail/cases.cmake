@@ -30,3 +30,11 @@ capkit_compile_fail(per_request_level_without_overlap
 capkit_compile_fail(update_level_without_overlap
                     "capkit::strong: read and write sets must overlap \\(R \\+ W > N\\)"
                     "quorum_rules<capkit::strong, 3U?, 2U?, 1U?>")
+capkit_compile_fail(hash_ring_zero_virtual_nodes
+                    "capkit::hash_ring: VirtualNodes must be at least 1"
+                    "virtual_nodes_check<0U?>")
+capkit_compile_fail(hash_ring_too_many_virtual_nodes
+                    "capkit::hash_ring: VirtualNodes must be at most 65536"
+                    "virtual_nodes_check<65537U?>")
+capkit_compile_fail(replica_with_hash_ring
+                    "capkit::quorum_replica: placement must be capkit::all_nodes")

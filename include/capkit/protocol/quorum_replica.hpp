@@ -53,8 +53,11 @@ public:
     static_assert(!std::is_same_v<consistency, serial>,
                   "capkit::quorum_replica: capkit::serial runs CASPaxos; use capkit::replica, "
                   "which picks capkit::paxos_replica for it.");
-    static_assert(std::is_same_v<typename config::placement, all_nodes>,
-                  "capkit::quorum_replica: only capkit::all_nodes placement exists so far.");
+    static_assert(
+        std::is_same_v<typename config::placement, all_nodes>,
+        "capkit::quorum_replica: placement must be capkit::all_nodes (a cluster of exactly "
+        "N nodes); the replicas do not route by capkit::hash_ring yet (membership and "
+        "routing to N of M nodes are still to come: docs/policies.md, hash_ring).");
 
     static_assert(!holds_crdt || crdt<Value>,
                   "capkit::crdt_merge: the value type must model capkit::crdt (a default "
