@@ -172,6 +172,38 @@ TEST_CASE("preference lists are the ring's nodes, each once, owners first", "[pl
     });
 }
 
+TEST_CASE("preference lists are the distinct nodes met walking clockwise", "[placement]") {
+    // A reference built from the definition alone: every point at point_position(node, i),
+    // sorted, walked from the first point at or after the key's position, wrapping at the top.
+    rc::prop("the indexed search agrees with a plain walk, at points and ring edges too", [] {
+        const auto nodes = gen_nodes();
+        const hash_ring<8> ring(nodes, 3);
+        std::vector<std::pair<std::uint64_t, node_id>> points;
+        for (node_id id : nodes) {
+            for (unsigned i = 0; i < 8; ++i) points.emplace_back(ring.point_position(id, i), id);
+        }
+        std::ranges::sort(points);
+        const auto reference = [&](std::uint64_t position) {
+            std::vector<node_id> out;
+            auto it = std::ranges::lower_bound(points, std::pair{position, node_id{0}});
+            for (std::size_t step = 0; step < points.size(); ++step, ++it) {
+                if (it == points.end()) it = points.begin();
+                if (std::ranges::find(out, it->second) == out.end()) out.push_back(it->second);
+            }
+            return out;
+        };
+        const auto& some_point = points[*rc::gen::inRange<std::size_t>(0, points.size())].first;
+        for (std::uint64_t position :
+             {*rc::gen::arbitrary<std::uint64_t>(), std::uint64_t{0}, ~std::uint64_t{0}, some_point,
+              some_point - 1, some_point + 1, points.front().first, points.back().first,
+              points.back().first + 1}) {
+            std::vector<node_id> got(nodes.size());
+            got.resize(ring.preference_list_at(position, std::span<node_id>(got)));
+            RC_ASSERT(got == reference(position));
+        }
+    });
+}
+
 TEST_CASE("rings built in different orders place keys alike", "[placement]") {
     rc::prop("shuffled, duplicated or added one by one", [] {
         const auto nodes = gen_nodes();

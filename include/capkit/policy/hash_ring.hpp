@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <ranges>
 #include <span>
 #include <stdexcept>
@@ -88,6 +89,9 @@ public:
     bool add_node(node_id node) {
         auto at = std::ranges::lower_bound(nodes_, node);
         if (at != nodes_.end() && *at == node) return false;
+        if (positions_.size() + VirtualNodes > std::numeric_limits<std::uint32_t>::max()) {
+            throw std::length_error("capkit::hash_ring: a ring holds fewer than 2^32 points");
+        }
         nodes_.insert(at, node);
         std::vector<point> mine(VirtualNodes);
         for (unsigned i = 0; i < VirtualNodes; ++i) mine[i] = {point_position(node, i), node};
@@ -109,6 +113,7 @@ public:
             positions_[i] = merged[i].position;
             owners_[i] = merged[i].node;
         }
+        reindex();
         return true;
     }
 
@@ -126,6 +131,7 @@ public:
         }
         positions_.resize(kept);
         owners_.resize(kept);
+        reindex();
         return true;
     }
 
@@ -139,15 +145,20 @@ public:
     unsigned replicas_per_key() const noexcept { return replicas_; }
 
     /// The first min(out.size(), M) distinct nodes of the preference list of the key at ring
-    /// position `position`, written to `out`; returns how many. Allocates nothing. Each node is
-    /// compared with those already written, so it is meant for N and a few fallbacks, not M in
-    /// the thousands.
+    /// position `position`, written to `out`; returns how many. Allocates nothing. The first
+    /// point is found through an index of the positions' top bits (about one point per bucket);
+    /// each node met is compared with those already written, so it is meant for N and a few
+    /// fallbacks, not M in the thousands.
     std::size_t preference_list_at(std::uint64_t position, std::span<node_id> out) const {
         const std::size_t want = std::min(out.size(), nodes_.size());
         if (want == 0) return 0;
         // The first point at or after the key, wrapping past the largest position to the first.
-        std::size_t i = static_cast<std::size_t>(std::ranges::lower_bound(positions_, position) -
-                                                 positions_.begin());
+        // Bucket b of the index holds the points whose top bits are b, so the search is over
+        // about one point.
+        const std::size_t bucket = static_cast<std::size_t>(position >> shift_);
+        std::size_t i = index_[bucket];
+        const std::size_t end = index_[bucket + 1];
+        while (i != end && positions_[i] < position) ++i;
         if (i == positions_.size()) i = 0;
         std::size_t found = 0;
         // Ends: every node has a point, so a full turn meets all M of them.
@@ -192,11 +203,30 @@ private:
         node_id node;
     };
 
+    // Rebuilds the index: 2^bits buckets for P points, 2^bits >= P, bucket b starting at the
+    // first point whose position is at least b << (64 - bits); one entry more closes the last.
+    void reindex() {
+        unsigned bits = 1;
+        while ((std::size_t{1} << bits) < positions_.size() && bits < 32) ++bits;
+        shift_ = 64 - bits;
+        index_.assign((std::size_t{1} << bits) + 1, 0);
+        std::size_t i = 0;
+        for (std::size_t b = 0; b + 1 < index_.size(); ++b) {
+            const std::uint64_t start = std::uint64_t{b} << shift_;
+            while (i < positions_.size() && positions_[i] < start) ++i;
+            index_[b] = static_cast<std::uint32_t>(i);
+        }
+        index_.back() = static_cast<std::uint32_t>(positions_.size());
+    }
+
     unsigned replicas_;
     std::vector<node_id> nodes_;  // sorted
-    // The ring, sorted by position, as two arrays so that the binary search reads positions only.
+    // The ring, sorted by position; positions apart from owners so that a search reads only them.
     std::vector<std::uint64_t> positions_;
     std::vector<node_id> owners_;
+    // Where each bucket of positions starts in positions_ (reindex()).
+    std::vector<std::uint32_t> index_ = {0, 0, 0};
+    unsigned shift_ = 63;
 };
 
 }  // namespace capkit
