@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -177,19 +178,19 @@ public:
     /// Fails the requests whose deadline has passed.
     void tick(time_point now) {
         std::vector<std::uint64_t> due;
-        for (const auto& [seq, op] : ops_)
-            if (op.deadline <= now) due.push_back(seq);
-        std::ranges::sort(due);  // in request order, whatever the map's order
+        for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it)
+            due.push_back(it->second);
+        std::ranges::sort(due);  // in request order
         for (auto seq : due) expire(seq);
         drain_local(now);
     }
 
-    /// When tick() must next be called, if any request is waiting.
+    /// When tick() must next be called, if any request is waiting. Asked after every step, so
+    /// it reads an index rather than walking the requests (a read stays until its last reply or
+    /// its deadline: under load, thousands).
     std::optional<time_point> next_deadline() const {
-        std::optional<time_point> next;
-        for (const auto& [seq, op] : ops_)
-            if (!next || op.deadline < *next) next = op.deadline;
-        return next;
+        if (deadlines_.empty()) return std::nullopt;
+        return deadlines_.begin()->first;
     }
 
     /// The messages produced since the last call, for the transport to send.
@@ -287,6 +288,7 @@ private:
         }
         op.deadline = now + options_.request_timeout;
         auto seq = next_sequence_++;
+        deadlines_.emplace(op.deadline, seq);
         auto& placed = ops_.emplace(seq, std::move(op)).first->second;
         protocol::request_id id{self_, seq};
         if (placed.kind == op_kind::put && !abd) {
@@ -433,7 +435,7 @@ private:
             io_.complete(
                 [cb = std::move(cb), ctx = op->written_context] { cb(write_result{ctx}); });
         }
-        ops_.erase(id.sequence);
+        forget(id.sequence);
     }
 
     void answer_read(operation& op) {
@@ -470,6 +472,14 @@ private:
         auto it = ops_.find(seq);
         if (it == ops_.end()) return;
         if (it->second.ph == phase::read) repair_stale(it->second);
+        forget(seq);
+    }
+
+    // A request ends: it leaves the table and the deadline index.
+    void forget(std::uint64_t seq) {
+        auto it = ops_.find(seq);
+        if (it == ops_.end()) return;
+        deadlines_.erase({it->second.deadline, seq});
         ops_.erase(it);
     }
 
@@ -525,7 +535,8 @@ private:
     hlc clock_;
     hlc::timestamp last_tag_{};  // linearizable: the last ABD tag this node wrote with
     table_type table_;
-    boost::unordered_flat_map<std::uint64_t, operation> ops_;  // by sequence number
+    boost::unordered_flat_map<std::uint64_t, operation> ops_;   // by sequence number
+    std::set<std::pair<time_point, std::uint64_t>> deadlines_;  // (deadline, sequence) of ops_
     std::uint64_t next_sequence_;
     replica_stats stats_;
     // Shared with pending completions, so one that runs after the replica moved stays valid.
