@@ -8,28 +8,8 @@
 set -euo pipefail
 kv=$1
 preset=${2:-cp-linearizable}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for i in 0 1 2; do [[ -f $work/node$i.log ]] && { echo "--- node $i"; tail -20 "$work/node$i.log"; }; done
-  exit 1
-}
+source "$(dirname "$0")/lib.sh"
 
-# Six free ports, from the kernel.
-read -r -a ports < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
-peer_port() { echo "${ports[$1]}"; }
-client_port() { echo "${ports[$(($1 + 3))]}"; }
-peers="0=127.0.0.1:$(peer_port 0),1=127.0.0.1:$(peer_port 1),2=127.0.0.1:$(peer_port 2)"
 echo "preset $preset, peers $peers, clients $(client_port 0) $(client_port 1) $(client_port 2)"
 
 start() {  # node
@@ -74,10 +54,6 @@ ok=$(grep -c '^OK$' "$work/load0.out" || true)
 for i in 1 1377 3000; do
   [[ $(cli 1 get "key$i") == "value$i" ]] || fail "key$i not readable through node 1"
 done
-wait_log() {  # file text
-  for _ in $(seq 50); do grep -q "$2" "$1" && return 0; sleep 0.1; done
-  fail "'$2' never appeared in $1"
-}
 wait_log "$work/node0.log" "node 2 is down"
 
 echo "restart node 2 empty; it catches up through quorum reads"

@@ -10,35 +10,16 @@ set -euo pipefail
 kv=$1
 certs=$2
 preset=cp-linearizable
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for i in 0 1 2; do [[ -f $work/node$i.log ]] && { echo "--- node $i"; tail -20 "$work/node$i.log"; }; done
-  exit 1
-}
+source "$(dirname "$0")/lib.sh"
 tls() {  # name: the flags presenting certificate `name`
   echo "--tls-ca $certs/ca.pem --tls-cert $certs/$1.pem --tls-key $certs/$1.key"
 }
 
-read -r -a ports < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
-peer_port() { echo "${ports[$1]}"; }
-client_port() { echo "${ports[$(($1 + 3))]}"; }
-peers="0=127.0.0.1:$(peer_port 0),1=127.0.0.1:$(peer_port 1),2=127.0.0.1:$(peer_port 2)"
 
 start() {  # node certificate [client host]
   # shellcheck disable=SC2046
   "$kv" serve --id "$1" --listen "127.0.0.1:$(peer_port "$1")" --client "${3:-127.0.0.1}:$(client_port "$1")" \
-    --peers "$peers" --preset "$preset" --peer-timeout-ms 300 $(tls "$2") >>"$work/node$1.log" 2>&1 &
+    --peers "$peers" --preset "$preset" --peer-timeout-ms 1000 $(tls "$2") >>"$work/node$1.log" 2>&1 &
   pids[$1]=$!
 }
 cli() {  # node certificate args...: redis-cli over TLS presenting `certificate`
@@ -54,10 +35,6 @@ wait_ready() {  # node
     sleep 0.1
   done
   fail "node $1 did not come up"
-}
-wait_log() {  # file text
-  for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
-  fail "'$2' never appeared in $1"
 }
 
 echo "serve refuses a certificate that names another node"
@@ -124,8 +101,10 @@ wait "${pids[2]}" 2>/dev/null || true
 start 2 rogue
 wait_log "$work/node0.log" "closing connection from 127.0.0.1:[0-9]*: TLS handshake failed: certificate verify failed.*CN=capkit node 2"
 wait_log "$work/node0.log" "cannot connect to node 2 at 127.0.0.1:$(peer_port 2): TLS handshake failed: certificate verify failed"
-sleep 0.5
-[[ $(cli 0 client info replication | grep -o 'peers_up:[0-9]') == peers_up:1 ]] || fail "node 0 counts the rogue node 2 as up"
+peers_up_0() { cli 0 client info replication | grep -o 'peers_up:[0-9]'; }
+for _ in $(seq 50); do [[ $(peers_up_0) == peers_up:1 ]] && break; sleep 0.1; done
+sleep 1.5  # past the peer timeout: a rogue that had been heard from would be up again
+[[ $(peers_up_0) == peers_up:1 ]] || fail "node 0 counts the rogue node 2 as up"
 [[ $(cli 1 client set during rogue) == OK ]] || fail "nodes 0 and 1 no longer make a quorum"
 
 echo "SIGTERM stops every server cleanly"

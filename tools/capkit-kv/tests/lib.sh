@@ -1,0 +1,30 @@
+# Sourced by capkit-kv's loopback process tests (cluster.sh, tls.sh): a scratch folder and the
+# servers started (in pids[node]), both gone on any exit; fail() with each node's last log
+# lines; six free ports from the kernel (peer ports of nodes 0-2, then their client ports) and
+# the --peers list; wait_log() for a line to appear.
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for i in 0 1 2; do [[ -f $work/node$i.log ]] && { echo "--- node $i"; tail -20 "$work/node$i.log"; }; done
+  exit 1
+}
+
+read -r -a ports < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+peer_port() { echo "${ports[$1]}"; }
+client_port() { echo "${ports[$(($1 + 3))]}"; }
+peers="0=127.0.0.1:$(peer_port 0),1=127.0.0.1:$(peer_port 1),2=127.0.0.1:$(peer_port 2)"
+
+wait_log() {  # file text
+  for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
+  fail "'$2' never appeared in $1"
+}
