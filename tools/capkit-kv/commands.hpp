@@ -735,6 +735,7 @@ public:
                 case resp::status::command: {
                     entry& e = queue_.emplace_back();
                     e.cmd = parser_.take();
+                    e.keys = executor<Node>::keys_of(e.cmd);
                     e.closes = executor<Node>::closes_connection(e.cmd);
                     if (e.closes) {
                         last_received_ = true;
@@ -770,6 +771,7 @@ public:
 private:
     struct entry {
         resp::command cmd;
+        std::span<const std::string> keys;  // within cmd, found once
         bool started = false, answered = false, closes = false;
         std::string reply;
     };
@@ -798,11 +800,10 @@ private:
         for (std::size_t i = 0; i < queue_.size(); ++i) {
             entry& e = queue_[i];
             if (e.answered) continue;
-            auto keys = executor<Node>::keys_of(e.cmd);
-            bool blocked = !e.started && std::ranges::any_of(keys, [&](const std::string& k) {
+            bool blocked = !e.started && std::ranges::any_of(e.keys, [&](const std::string& k) {
                 return claimed_.contains(k);
             });
-            for (const auto& k : keys) claimed_.insert(k);
+            for (const auto& k : e.keys) claimed_.insert(k);
             if (e.started || blocked) continue;
             e.started = true;
             std::weak_ptr<bool> alive = alive_;
