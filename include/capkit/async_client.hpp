@@ -4,7 +4,6 @@
 
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <utility>
 
 #include <boost/asio/associated_executor.hpp>
@@ -97,8 +96,10 @@ private:
                 };
                 auto op = std::make_shared<pending>(
                     pending{std::move(handler), boost::asio::make_work_guard(ex)});
-                boost::asio::dispatch(executor_, [this, op, call = std::move(call)]() mutable {
-                    call(node_, [op](result<T> r) {
+                // The node, not this client: a temporary client may be gone when the strand runs.
+                boost::asio::dispatch(executor_, [&node = node_, op,
+                                                  call = std::move(call)]() mutable {
+                    call(node, [op](result<T> r) {
                         auto ex2 = op->work.get_executor();
                         boost::asio::dispatch(ex2, [op, r = std::move(r)]() mutable {
                             op->work.reset();

@@ -189,6 +189,34 @@ TEST_CASE("tcp: bad bytes close only the connection that sent them", "[tcp]") {
     CHECK(c.all_up());
 }
 
+TEST_CASE("tcp: a node's new connection replaces the one it dialled before", "[tcp]") {
+    loopback_cluster c;
+    REQUIRE(c.run_until([&] { return c.all_up(); }));
+    c.kill(1);  // node 1's part is played by the sockets below
+    c.run_for(50ms);
+    std::vector<std::byte> hello;
+    capkit::wire::encode_control_frame(
+        capkit::detail::tcp_hello_kind,
+        capkit::detail::tcp_hello{1, 0, capkit::detail::message_schema<replica_type::message>()},
+        hello);
+    // Node 1's old connection, gone silent (over a cut link no FIN would ever come).
+    boost::asio::ip::tcp::socket old(c.io);
+    old.connect({boost::asio::ip::make_address("127.0.0.1"), c.ports[0]});
+    boost::asio::write(old, boost::asio::buffer(hello));
+    bool old_closed = false;
+    std::byte one{};
+    old.async_read_some(boost::asio::buffer(&one, 1),
+                        [&](boost::system::error_code ec, std::size_t) { old_closed = bool(ec); });
+    c.run_for(50ms);
+    CHECK_FALSE(old_closed);
+    // Node 1 dials again: node 0 closes the old connection, whose buffer would otherwise stay.
+    boost::asio::ip::tcp::socket fresh(c.io);
+    fresh.connect({boost::asio::ip::make_address("127.0.0.1"), c.ports[0]});
+    boost::asio::write(fresh, boost::asio::buffer(hello));
+    CHECK(c.run_until([&] { return old_closed; }, 3s));
+    CHECK(c.nets[0]->stats().bad_frames == 0);
+}
+
 TEST_CASE("tcp: a full queue is refused with queue_full, not buffered without bound", "[tcp]") {
     auto options = loopback_cluster::fast();
     options.max_queue_bytes = 4096;

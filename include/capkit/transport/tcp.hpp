@@ -20,7 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -32,6 +31,7 @@
 
 #include <capkit/detail/random.hpp>
 #include <capkit/node_id.hpp>
+#include <capkit/policy/key_bytes.hpp>
 #include <capkit/time.hpp>
 #include <capkit/transport/codec.hpp>
 #include <capkit/transport/transport.hpp>
@@ -154,10 +154,8 @@ inline constexpr std::uint8_t tcp_hello_kind = 0xF0;
 // nodes of different presets could otherwise misread each other's states.
 template <class Message>
 std::uint64_t message_schema() {
-    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
-    for (const char* c = typeid(Message).name(); *c; ++c)
-        h = (h ^ static_cast<unsigned char>(*c)) * 0x100000001b3ULL;
-    return h;
+    static const std::uint64_t schema = fnv1a64(std::string_view(typeid(Message).name()));
+    return schema;
 }
 inline constexpr std::uint8_t tcp_heartbeat_kind = 0xF1;
 
@@ -225,6 +223,7 @@ public:
         receiver_ = nullptr;
         waker_ = nullptr;
         wake_timer_.cancel();
+        wake_at_.reset();  // a node attached later must be able to ask for the same moment
     }
     void on_peer_change(std::function<void(node_id, bool)> f) { on_peer_ = std::move(f); }
 
@@ -512,6 +511,9 @@ private:
                 }
                 self->stats_.bytes_received += n;
                 in->used += n;
+                // Bytes count as hearing from the peer, whole frames or not: a large frame that
+                // takes longer than peer_timeout to arrive is not silence.
+                if (in->from) self->heard(*in->from);
                 if (self->consume(in)) self->read(in);
             });
     }
@@ -562,12 +564,17 @@ private:
             if (!peers_.contains(hello->from))
                 return refuse(in, "it says it is node " + std::to_string(hello->from) +
                                       ", which is not a peer of this node");
+            // A node dials one connection at a time: one it dialled before is dead (it may never
+            // say so: over a cut link no FIN or RST arrives), so it goes, with its buffer.
+            std::vector<std::shared_ptr<inbound>> stale;
+            for (const auto& other : inbound_)
+                if (other != in && other->from == hello->from) stale.push_back(other);
+            for (const auto& other : stale) drop(other);
             in->from = hello->from;
             heard(hello->from);
             return true;
         }
         if (!in->from) return refuse(in, "a frame before the hello");
-        heard(*in->from);
         if (h.kind == tcp_heartbeat_kind) return true;
         auto m = wire::decode_frame_body<Message>(h, body, options_.limits);
         if (!m) return refuse(in, "bad message: " + m.error().message());
