@@ -26,6 +26,8 @@
 
 #include <capkit/transport/tcp.hpp>
 
+#include <capkit-kv/resp.hpp>
+
 namespace {
 
 namespace asio = boost::asio;
@@ -48,10 +50,11 @@ struct results {
     std::string first_error;
 };
 
-std::string resp_command(const std::vector<std::string>& words) {
-    std::string out = "*" + std::to_string(words.size()) + "\r\n";
-    for (const auto& w : words) out += "$" + std::to_string(w.size()) + "\r\n" + w + "\r\n";
-    return out;
+// Appends one RESP command to `out`, as capkit-kv's own client writes it.
+void resp_command(std::string& out, std::initializer_list<std::string_view> words) {
+    capkit::kv::resp::encoder enc(out);
+    enc.array(words.size());
+    for (auto w : words) enc.bulk_string(w);
 }
 
 // Reads one RESP reply; true unless it is an error, or an integer below `min_integer`. Arrays
@@ -188,11 +191,11 @@ asio::awaitable<void> client(const options& o, unsigned id, clock_type::time_poi
         if (o.protocol == "resp") {
             std::string request;
             if (o.op == "get") {
-                request = resp_command({"GET", key});
+                resp_command(request, {"GET", key});
             } else {
-                request = resp_command({"SET", key, value});
+                resp_command(request, {"SET", key, value});
                 // WAIT answers how many replicas acknowledged, after at most a second.
-                if (o.op == "set-wait") request += resp_command({"WAIT", "1", "1000"});
+                if (o.op == "set-wait") resp_command(request, {"WAIT", "1", "1000"});
             }
             co_await asio::async_write(s, asio::buffer(request), asio::use_awaitable);
             ok = co_await read_resp(s, buf, error);

@@ -107,6 +107,21 @@ TEST_CASE("a multibulk request parses whole, byte by byte, and pipelined", "[kv]
     }
 }
 
+TEST_CASE("to_integer reads numbers as Redis's string2ll does", "[kv][resp]") {
+    CHECK(resp::to_integer("0") == 0);
+    CHECK(resp::to_integer("-42") == -42);
+    CHECK(resp::to_integer<std::uint8_t>("255") == std::uint8_t{255});
+    for (std::string_view bad : {"", "-", "-0", "007", "+1", " 1", "1 ", "1x"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(resp::to_integer(bad).has_value());
+    }
+    CHECK_FALSE(resp::to_integer<std::uint8_t>("256").has_value());
+    CHECK_FALSE(resp::to_integer<std::uint8_t>("-1").has_value());
+    CHECK(resp::hex_digit('f') == 15);
+    CHECK(resp::hex_digit('A') == 10);
+    CHECK(resp::hex_digit('g') == -1);
+}
+
 TEST_CASE("empty arrays are no command, as in Redis; empty bulk strings are arguments",
           "[kv][resp]") {
     auto r = parse_all("*0\r\n*-1\r\n*2\r\n$4\r\nECHO\r\n$0\r\n\r\n");
@@ -192,7 +207,8 @@ TEST_CASE("malformed requests fail with Redis's sentences, whole or byte by byte
         {"*2\r\n$1\r\na\r\n:1\r\n", "Protocol error: expected '$', got ':'"},
         {"*1\r\n$x\r\n", "Protocol error: invalid bulk length"},
         {"*1\r\n$-1\r\n", "Protocol error: invalid bulk length"},
-        {"*1\r\n$9\r\n", "Protocol error: invalid bulk length"},  // above max_bulk_length
+        {"*1\r\n$-0\r\n", "Protocol error: invalid bulk length"},  // string2ll refuses -0
+        {"*1\r\n$9\r\n", "Protocol error: invalid bulk length"},   // above max_bulk_length
         {"*1\r\n$" + std::string(40, '1') + "\r\n", "Protocol error: too big bulk count string"},
         {"*1\r\n$3\r\nabcX", "Protocol error: expected '\\r\\n' after bulk string data"},
         {"*1\r\n$3\r\nabc\rX", "Protocol error: expected '\\r\\n' after bulk string data"},

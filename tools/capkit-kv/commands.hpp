@@ -259,22 +259,11 @@ private:
         return out;
     }
 
-    // Redis's string2ll: an optional '-', digits, no leading zeros, no spaces.
-    template <class Int>
-    static std::optional<Int> to_integer(std::string_view s) {
-        std::string_view digits = !s.empty() && s.front() == '-' ? s.substr(1) : s;
-        if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
-        Int v{};
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-        return v;
-    }
-
     std::optional<key_type> parse_key(std::string_view s, std::string& why) const {
         if constexpr (std::is_same_v<key_type, std::string>) {
             return std::string(s);
         } else {
-            auto k = to_integer<key_type>(s);
+            auto k = resp::to_integer<key_type>(s);
             if (!k)
                 why = "ERR this node's keys are integers (" + options_.preset + "); '" +
                       std::string(s.substr(0, 64)) + "' is not one";
@@ -285,7 +274,7 @@ private:
         if constexpr (std::is_same_v<value_type, std::string>) {
             return std::string(s);
         } else if constexpr (std::is_integral_v<value_type>) {
-            auto v = to_integer<value_type>(s);
+            auto v = resp::to_integer<value_type>(s);
             if (!v) why = "ERR value is not an integer or out of range";
             return v;
         } else {
@@ -564,7 +553,7 @@ private:
             bool down = name == "DECR" || name == "DECRBY";
             std::int64_t by = 1;
             if (cmd.size() == 3) {
-                auto parsed = to_integer<std::int64_t>(cmd[2]);
+                auto parsed = resp::to_integer<std::int64_t>(cmd[2]);
                 if (!parsed) return done(error("ERR value is not an integer or out of range"));
                 by = *parsed;
             }
@@ -643,16 +632,10 @@ private:
             why = "ERR bad context: an odd number of hex digits; pass the token GETCTX returned";
             return std::nullopt;
         }
-        auto digit = [](char c) -> int {
-            if (c >= '0' && c <= '9') return c - '0';
-            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-            return -1;
-        };
         std::vector<std::byte> bytes;
         bytes.reserve(token.size() / 2);
         for (std::size_t i = 0; i < token.size(); i += 2) {
-            int hi = digit(token[i]), lo = digit(token[i + 1]);
+            int hi = resp::hex_digit(token[i]), lo = resp::hex_digit(token[i + 1]);
             if (hi < 0 || lo < 0) {
                 why = "ERR bad context: not hexadecimal; pass the token GETCTX returned";
                 return std::nullopt;
@@ -736,6 +719,7 @@ public:
                     entry& e = queue_.emplace_back();
                     e.cmd = parser_.take();
                     e.keys = executor<Node>::keys_of(e.cmd);
+                    ++unstarted_;
                     e.closes = executor<Node>::closes_connection(e.cmd);
                     if (e.closes) {
                         last_received_ = true;
@@ -795,6 +779,7 @@ private:
     }
 
     void start_ready() {
+        if (unstarted_ == 0) return;  // nothing waits for a key: nothing to walk
         claimed_.clear();
         // Indexes, not iterators: execute() may answer at once, which only marks the entry.
         for (std::size_t i = 0; i < queue_.size(); ++i) {
@@ -806,6 +791,7 @@ private:
             for (const auto& k : e.keys) claimed_.insert(k);
             if (e.started || blocked) continue;
             e.started = true;
+            --unstarted_;
             std::weak_ptr<bool> alive = alive_;
             exec_.execute(e.cmd, [this, alive, &e](std::string&& reply) {
                 if (alive.expired()) return;
@@ -835,6 +821,7 @@ private:
     std::deque<entry> queue_;  // received and not yet replied, in order
     std::unordered_set<std::string_view> claimed_;
     std::string output_;
+    std::size_t unstarted_ = 0;  // command entries not yet handed to the executor
     bool pumping_ = false, repump_ = false, closing_ = false, last_received_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

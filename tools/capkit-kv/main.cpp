@@ -168,7 +168,6 @@ int serve(const serve_args& a) {
                           "--tls-key, or pass --insecure to accept unencrypted, unauthenticated "
                           "traffic on a network you trust");
 
-    int status = 0;
     bool found = capkit::kv::with_preset(a.preset, [&](auto t) {
         using replica = typename decltype(t)::type;
         for (capkit::node_id i = 0; i < replica::n; ++i)
@@ -200,11 +199,10 @@ int serve(const serve_args& a) {
             capkit::kv::server<replica> server(io, o, make_logger(o.id, level));
             run(server);
         }
-        status = 0;
     });
     if (!found)
         throw usage_error("no preset called " + a.preset + " (capkit-kv presets lists them)");
-    return status;
+    return 0;
 }
 
 int presets() {
@@ -362,21 +360,22 @@ int main(int argc, char** argv) {
     add_tls_options(serve_cmd, sa.tls, "this node's certificate (URI capkit://node/ID)");
     struct client_cmd {
         const char* name;
+        const char* redis;  // the command it sends
         const char* help;
         std::size_t args;
     };
-    const client_cmd commands[] = {
-        {"put", "put KEY VALUE: set a key", 2},
-        {"get", "get KEY: read a key", 1},
-        {"del", "del KEY: delete a key", 1},
-        {"cas", "cas KEY EXPECTED NEW: compare and set (serial presets)", 3}};
-    std::map<std::string, CLI::App*> client_apps;
+    static const client_cmd commands[] = {
+        {"put", "SET", "put KEY VALUE: set a key", 2},
+        {"get", "GET", "get KEY: read a key", 1},
+        {"del", "DEL", "del KEY: delete a key", 1},
+        {"cas", "CAS", "cas KEY EXPECTED NEW: compare and set (serial presets)", 3}};
+    std::vector<std::pair<const client_cmd*, CLI::App*>> client_apps;
     for (const auto& c : commands) {
         auto* sub = app.add_subcommand(c.name, c.help);
         sub->add_option("--server", server, "HOST:PORT of a server's client listener");
         sub->add_option("args", words, "arguments")->required()->expected(int(c.args));
         add_tls_options(sub, client_tls, "a client certificate (URI capkit://client/NAME)");
-        client_apps[c.name] = sub;
+        client_apps.emplace_back(&c, sub);
     }
 
     try {
@@ -388,11 +387,9 @@ int main(int argc, char** argv) {
     try {
         if (*serve_cmd) return serve(sa);
         if (app.got_subcommand("presets")) return presets();
-        for (const auto& [name, sub] : client_apps) {
+        for (const auto& [c, sub] : client_apps) {
             if (!*sub) continue;
-            static const std::map<std::string, std::string> redis_name{
-                {"put", "SET"}, {"get", "GET"}, {"del", "DEL"}, {"cas", "CAS"}};
-            std::vector<std::string> command{redis_name.at(name)};
+            std::vector<std::string> command{c->redis};
             command.insert(command.end(), words.begin(), words.end());
             return client(server, client_tls, command);
         }

@@ -18,6 +18,28 @@ namespace capkit::kv::resp {
 /// One client command: its name and arguments, as byte strings.
 using command = std::vector<std::string>;
 
+/// Redis's string2ll: an optional '-', then digits with no leading zero ("0" is one, "-0" and
+/// "007" are not), nothing else; empty when `s` is not such a number or does not fit `Int`.
+template <class Int = long long>
+std::optional<Int> to_integer(std::string_view s) {
+    bool negative = !s.empty() && s.front() == '-';
+    std::string_view digits = negative ? s.substr(1) : s;
+    if (digits.empty() || (digits.front() == '0' && (negative || digits.size() > 1)))
+        return std::nullopt;
+    Int v{};
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+/// The value of a hexadecimal digit, or -1.
+inline int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 /// How much one command may make the parser hold. With them, the parser never holds more than
 /// `max_arguments` arguments of at most `max_bulk_length` bytes (and `max_command_bytes` in all),
 /// plus one line of at most `max_inline_length` bytes.
@@ -197,18 +219,6 @@ private:
         return nl != std::string_view::npos;
     }
 
-    // Redis's string2ll: an optional '-', then digits without leading zeros.
-    static std::optional<long long> to_integer(std::string_view s) {
-        if (s.empty() || s.size() > 20) return std::nullopt;
-        bool negative = s.front() == '-';
-        std::string_view digits = negative ? s.substr(1) : s;
-        if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
-        long long v = 0;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-        return v;
-    }
-
     // A count line ends with CR LF; what comes before the CR must be the number.
     std::optional<std::optional<long long>> read_count(std::string_view& in, bool& too_long) {
         if (!take_line(in, max_count_line, too_long)) return std::nullopt;
@@ -281,12 +291,6 @@ private:
     }
     // What ends an unquoted word (sdssplitargs: fewer characters than skip between words).
     static bool ends_word(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-    static int hex_digit(char c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    }
 
 public:
     /// Splits an inline command line into words as Redis's sdssplitargs does; empty on
