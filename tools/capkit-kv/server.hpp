@@ -68,14 +68,7 @@ public:
           exec_(node_, executor_options{options_.preset, [this] { return net_.peers_up(); }}),
           clients_(net_.strand()),
           drain_timer_(net_.strand()) {
-        tcp::resolver resolver(io);
-        auto endpoint = resolver.resolve(options_.client.host, std::to_string(options_.client.port))
-                            .begin()
-                            ->endpoint();
-        clients_.open(endpoint.protocol());
-        clients_.set_option(tcp::acceptor::reuse_address(true));
-        clients_.bind(endpoint);
-        clients_.listen();
+        listen_on(clients_, options_.client);
         for (const auto& [id, address] : options_.peers) net_.add_peer(id, address);
         net_.on_peer_change(
             [this](node_id peer, bool up) { node_.replica().set_reachable(peer, up); });

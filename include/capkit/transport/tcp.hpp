@@ -66,6 +66,17 @@ inline std::optional<tcp_address> parse_tcp_address(std::string_view text) {
     return tcp_address{std::string(host), static_cast<std::uint16_t>(value)};
 }
 
+/// Opens `acceptor` listening on `at` (resolved at once; port 0 lets the kernel pick one), with
+/// SO_REUSEADDR so a restarted process can listen again at once. Throws on failure.
+inline void listen_on(boost::asio::ip::tcp::acceptor& acceptor, const tcp_address& at) {
+    boost::asio::ip::tcp::resolver resolver(acceptor.get_executor());
+    auto endpoint = resolver.resolve(at.host, std::to_string(at.port)).begin()->endpoint();
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen();
+}
+
 /// How urgent a transport's log line is.
 enum class log_level { error, warn, info, debug };
 
@@ -178,12 +189,7 @@ public:
           wake_timer_(strand_),
           tick_timer_(strand_),
           jitter_(0x7463700000000000ULL ^ self) {
-        tcp::resolver resolver(io);
-        auto endpoint = *resolver.resolve(listen.host, std::to_string(listen.port)).begin();
-        acceptor_.open(endpoint.endpoint().protocol());
-        acceptor_.set_option(tcp::acceptor::reuse_address(true));
-        acceptor_.bind(endpoint.endpoint());
-        acceptor_.listen();
+        listen_on(acceptor_, listen);
     }
 
     strand_type& strand() { return strand_; }
