@@ -24,6 +24,10 @@ enum class errc {
     unauthenticated,
     /// A remote timestamp is further ahead of the local clock than the allowed offset.
     clock_offset_exceeded,
+    /// A durable store could not be opened, read or written: the disk or the store refused.
+    storage_failed,
+    /// A stored record could not be decoded: the store is damaged or holds another type.
+    corrupt_record,
 };
 
 namespace detail {
@@ -48,6 +52,11 @@ public:
                 return "clock offset exceeded: a remote timestamp is further ahead than the "
                        "allowed offset; check the nodes' clock synchronisation (NTP) or raise "
                        "the maximum offset";
+            case errc::storage_failed:
+                return "storage failed: the durable store refused to open, read or write";
+            case errc::corrupt_record:
+                return "corrupt record: a stored record could not be decoded; the store is "
+                       "damaged or was written for another key or state type";
         }
         return "unknown capkit error";
     }

@@ -16,7 +16,7 @@ namespace capkit {
 /// lookup, so a replica joins an incoming state in place.
 /// Laws: after put(k, s), find(k) points to a state equal to s until the next put, update or
 /// erase of k.
-/// Models: memory.
+/// Models: memory, rocksdb_storage (capkit/storage/rocksdb.hpp, linked as capkit::rocksdb).
 template <class S, class Key = int, class State = int>
 concept storage = policy_of<S, storage_category> &&
     requires(typename S::template table<Key, State>& t,
