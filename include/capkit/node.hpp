@@ -97,6 +97,8 @@ private:
                 replica_.tick(now());
                 flush();
             });
+        // A replica may want waking before anything reaches it (anti-entropy's first round).
+        if (auto at = replica_.next_deadline()) transport_.wake(id(), *at);
     }
 
     // This node's clock: its own where the transport simulates one per node (sim's clock skew).

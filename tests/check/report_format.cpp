@@ -31,6 +31,7 @@ std::vector<lab::report> sample() {
     cp.p99_latency_ms = 12.5;
     cp.linearizable_seeds = 200;
     cp.converged = 1;
+    cp.converged_unread = 0.25;
     cp.max_siblings = 1;
     cp.staleness_profile = {{0, 1, 100, 100}, {1, 10, 50, 50}};
 
@@ -52,6 +53,7 @@ std::vector<lab::report> sample() {
     ap.lww_discarded = 42;
     ap.max_siblings = 1;
     ap.converged = 0.995;
+    ap.converged_unread = 0.5;
     ap.linearizable_seeds = 12;
     ap.unknown_seeds = 3;
     ap.amnesia_restarts = 0;
@@ -130,13 +132,13 @@ TEST_CASE("report table: every column aligned with the numbers", "[check][lab][r
     }
     CHECK(split_ws(header) == std::vector<std::string>{"preset", "avail", "part", "minor", "major",
                                                        "p50ms", "p99ms", "stale", "lost", "lwwdrop",
-                                                       "sibl", "conv", "linearizable"});
+                                                       "sibl", "conv", "unread", "linearizable"});
     CHECK(split_ws(row1) == std::vector<std::string>{"cp-serial", "0.812", "0.500", "0.000",
                                                      "0.998", "4.2", "12.5", "0", "0", "0", "1",
-                                                     "1.000", "200/200"});
+                                                     "1.000", "0.250", "200/200"});
     CHECK(split_ws(row2) == std::vector<std::string>{"ap<lww>", "&", "co", "1.000", "0.995",
                                                      "0.990", "1.000", "1.5", "4.8", "1234", "7",
-                                                     "42", "1", "0.995", "12/200", "(3",
+                                                     "42", "1", "0.995", "0.500", "12/200", "(3",
                                                      "unknown)"});
     // Aligned: every row as wide as the header up to its last column.
     CHECK(row1.size() == header.size());
@@ -188,6 +190,7 @@ TEST_CASE("report JSON: every field round-trips through boost::json::parse",
     CHECK(cp.at("p99_latency_ms").to_number<double>() == 12.5);
     CHECK(cp.at("linearizable_seeds").to_number<int>() == 200);
     CHECK(cp.at("converged").to_number<double>() == 1);
+    CHECK(cp.at("converged_unread").to_number<double>() == 0.25);
     CHECK(cp.at("failing_seeds").as_array().empty());
     CHECK_FALSE(cp.contains("per_seed"));
     REQUIRE(cp.at("staleness_profile").as_array().size() == 2);
@@ -219,6 +222,7 @@ TEST_CASE("report JSON: every field round-trips through boost::json::parse",
     CHECK(per_seed[0].at("verdict").as_string() == "not linearizable");
     CHECK(per_seed[0].at("culprit").as_string() == "read k1 \"x\"");
     CHECK(per_seed[0].at("converged").as_bool() == false);
+    CHECK(per_seed[0].at("converged_unread").as_bool() == false);
 
     std::ostringstream empty;
     lab::write_json(empty, {});

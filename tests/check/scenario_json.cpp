@@ -79,7 +79,7 @@ TEST_CASE("scenario: every field and every fault kind", "[check][lab][scenario]"
             {"at_ms": 900, "amnesia": 1},
             {"at_ms": 1000, "drop": 0.2}
         ],
-        "quiet_ms": 1500, "storage": {"sync": "interval", "interval_ms": 50},
+        "quiet_ms": 1500, "anti_entropy_ms": 250, "storage": {"sync": "interval", "interval_ms": 50},
         "perfect_failure_detector": false, "request_timeout_ms": 250,
         "seeds": 10, "first_seed": 18446744073709551606
     })");
@@ -95,6 +95,7 @@ TEST_CASE("scenario: every field and every fault kind", "[check][lab][scenario]"
     CHECK(s.latency.max == lab::milliseconds(90));
     CHECK(s.latency.tail == 0.3);
     CHECK(s.reorder_window == lab::milliseconds(15));
+    CHECK(s.anti_entropy == lab::milliseconds(250));
     REQUIRE(s.nemesis.size() == 12);
     using k = lab::fault::kind;
     CHECK(s.nemesis[0].what == k::clock_skew);

@@ -327,7 +327,7 @@ TEST_CASE("codec: refusals say what was wrong and where", "[codec]") {
         capkit::protocol::message<std::uint64_t, capkit::lww<>::state<std::optional<std::int64_t>>>;
     auto e = refused<message>(of({0x09, 0x00}));
     CHECK(e.offset == 0);
-    CHECK(e.what == "variant index 9 out of range (5 alternatives)");
+    CHECK(e.what == "variant index 9 out of range (7 alternatives)");
     // In a frame, offsets count from the frame's first byte.
     auto frame = frame_of(message{capkit::protocol::write_reply{{2, 3}}});
     frame.push_back(std::byte{0});

@@ -385,6 +385,8 @@ private:
                           "\r\nread_repairs:" + std::to_string(rs.read_repairs) +
                           "\r\nclock_refusals:" + std::to_string(rs.clock_refusals) +
                           "\r\nretries:" + std::to_string(rs.retries) +
+                          "\r\nanti_entropy_rounds:" + std::to_string(rs.anti_entropy_rounds) +
+                          "\r\nanti_entropy_keys:" + std::to_string(rs.anti_entropy_keys) +
                           "\r\nsend_failures:" + std::to_string(node_.send_failures()) + "\r\n"},
             {"replication", "peers_up:" + std::to_string(peers_up) +
                                 "\r\npeers_total:" + std::to_string(peers_total) + "\r\n"},

@@ -157,7 +157,10 @@ public:
         auto workload_end = std::max(sc_.load.duration, last_fault);
         auto finals = at(workload_end + sc_.quiet);
         auto end = finals + at(sc_.quiet) + 2 * at(sc_.request_timeout);
-        net_.schedule(finals, [this] { final_reads(); });
+        net_.schedule(finals, [this] {
+            converged_unread_ = replicas_agree();
+            final_reads();
+        });
         net_.run_until(end);
         cluster_.stop_syncing();
         return measure(check);
@@ -182,6 +185,7 @@ private:
         // serial: a retry waits about a round trip, or dueling proposers keep colliding.
         o.backoff = std::max<std::chrono::nanoseconds>(o.backoff, 2 * sc.latency.max);
         o.max_attempts = std::max(o.max_attempts, 8u);
+        o.anti_entropy.interval = sc.anti_entropy;
         return o;
     }
     static sync_policy sync(const durability& d) {
@@ -445,6 +449,28 @@ private:
         return s;
     }
 
+    // True when every node that is up holds the same values of every key; collects each key's
+    // values over all nodes into `finals`, and raises `most` to the most one node holds, if given.
+    bool replicas_agree(std::map<std::uint32_t, std::set<std::int64_t>>* finals = nullptr,
+                        std::size_t* most = nullptr) {
+        bool agree = true;
+        for (std::uint32_t k = 0; k < std::max(1u, sc_.load.keys); ++k) {
+            std::optional<std::set<std::int64_t>> first;
+            for (node_id i = 0; i < n; ++i) {
+                if (!cluster_.up(i)) continue;
+                auto held = stored_values(cluster_.replica(i), lab_key<key_type>(k));
+                if (!first) {
+                    first = held;
+                } else if (*first != held) {
+                    agree = false;
+                }
+                if (finals) (*finals)[k].insert(held.begin(), held.end());
+                if (most) *most = std::max(*most, held.size());
+            }
+        }
+        return agree;
+    }
+
     // Jepsen's final reads: after the quiet period, every key once through every node that is up.
     void final_reads() {
         for (node_id i = 0; i < n; ++i) {
@@ -503,21 +529,8 @@ private:
         out.stale_reads = count_stale_reads(ops_, traits::counter, &out.stale_reads_minority);
 
         std::map<std::uint32_t, std::set<std::int64_t>> finals;
-        out.converged = true;
-        for (std::uint32_t k = 0; k < std::max(1u, sc_.load.keys); ++k) {
-            std::optional<std::set<std::int64_t>> first;
-            for (node_id i = 0; i < n; ++i) {
-                if (!cluster_.up(i)) continue;
-                auto held = stored_values(cluster_.replica(i), lab_key<key_type>(k));
-                out.max_siblings = std::max(out.max_siblings, held.size());
-                if (!first) {
-                    first = held;
-                } else if (*first != held) {
-                    out.converged = false;
-                }
-                finals[k].insert(held.begin(), held.end());
-            }
-        }
+        out.converged = replicas_agree(&finals, &out.max_siblings);
+        out.converged_unread = converged_unread_;
         auto fate = write_fates(ops_, finals, traits::counter);
         out.lost_writes = fate.lost;
         out.lww_discarded = fate.discarded;
@@ -548,6 +561,7 @@ private:
     check::recorder history_;
     std::int64_t next_value_ = 1;
     std::chrono::milliseconds check_time_limit_{2000};
+    bool converged_unread_ = false;  // measured just before the final reads
 };
 
 // A share of nothing is not a number: a table prints it as n/a, JSON as null.
@@ -606,7 +620,7 @@ report run(const scenario& sc, const run_options& opt = {}, std::string preset_n
         for (unsigned i = 0; i < sc.seeds; ++i) seeds.push_back(sc.first_seed + i);
     }
     std::size_t answered = 0, ops_f = 0, ans_f = 0, ops_min = 0, ans_min = 0, ops_maj = 0,
-                ans_maj = 0, converged = 0;
+                ans_maj = 0, converged = 0, converged_unread = 0;
     std::vector<std::int64_t> latencies;
     for (std::size_t s = 0; s < seeds.size(); ++s) {
         detail::seed_run<Replica> run(sc, seeds[s]);
@@ -629,6 +643,7 @@ report run(const scenario& sc, const run_options& opt = {}, std::string preset_n
         rep.lww_discarded += r.lww_discarded;
         rep.max_siblings = std::max(rep.max_siblings, r.max_siblings);
         converged += r.converged;
+        converged_unread += r.converged_unread;
         rep.amnesia_restarts += r.amnesia;
         bool linearizable = r.verdict == check::name(check::verdict::linearizable);
         rep.linearizable_seeds += linearizable;
@@ -647,6 +662,7 @@ report run(const scenario& sc, const run_options& opt = {}, std::string preset_n
     rep.availability_minority = detail::share(ans_min, ops_min);
     rep.availability_majority = detail::share(ans_maj, ops_maj);
     rep.converged = detail::share(converged, rep.seeds);
+    rep.converged_unread = detail::share(converged_unread, rep.seeds);
     if (!latencies.empty()) {
         std::ranges::sort(latencies);
         auto pct = [&](double p) {

@@ -30,6 +30,8 @@ struct seed_result {
     std::size_t lost_writes = 0, lww_discarded = 0;
     std::size_t max_siblings = 0;
     bool converged = false;
+    /// The replicas agreed already before the final reads: without read repair.
+    bool converged_unread = false;
     /// "linearizable", "not linearizable" or "unknown" (the checker's bound ended the search).
     std::string verdict;
     std::string culprit;      ///< the first operation that cannot be linearized, if any
@@ -56,7 +58,8 @@ struct report {
     std::size_t lost_writes = 0;           ///< acknowledged, then absent and superseded by nothing
     std::size_t lww_discarded = 0;         ///< acknowledged, dropped for a concurrent write
     std::size_t max_siblings = 0;
-    double converged = 0;  ///< share of seeds whose replicas agreed at the end
+    double converged = 0;         ///< share of seeds whose replicas agreed at the end
+    double converged_unread = 0;  ///< ... and before the final reads (no read repair helped)
     std::size_t linearizable_seeds = 0;
     std::size_t unknown_seeds = 0;  ///< seeds the checker could not decide within its bound
     std::size_t amnesia_restarts = 0;

@@ -156,9 +156,9 @@ inline void print_table(std::ostream& out, const std::vector<report>& reports, b
         std::string text;
         tone t = tone::none;
     };
-    const std::vector<std::string> header = {"preset", "avail", "part",        "minor", "major",
-                                             "p50ms",  "p99ms", "stale",       "lost",  "lwwdrop",
-                                             "sibl",   "conv",  "linearizable"};
+    const std::vector<std::string> header = {"preset", "avail", "part",   "minor",       "major",
+                                             "p50ms",  "p99ms", "stale",  "lost",        "lwwdrop",
+                                             "sibl",   "conv",  "unread", "linearizable"};
     std::vector<std::vector<cell>> rows;
     for (const report& r : reports) {
         std::string lin = std::to_string(r.linearizable_seeds) + "/" + std::to_string(r.seeds);
@@ -176,6 +176,7 @@ inline void print_table(std::ostream& out, const std::vector<report>& reports, b
             {std::to_string(r.lww_discarded), r.lww_discarded ? tone::warn : tone::none},
             {std::to_string(r.max_siblings)},
             {detail::fixed(r.converged, 3), r.converged < 1 ? tone::bad : tone::none},
+            {detail::fixed(r.converged_unread, 3)},
             {lin, r.linearizable_seeds == r.seeds ? tone::good : tone::bad},
         });
     }
@@ -216,6 +217,7 @@ inline void print_table(std::ostream& out, const std::vector<report>& reports, b
         "lwwdrop: acknowledged writes last-writer-wins discarded for a concurrent one",
         "sibl: most siblings of one key",
         "conv: share of seeds whose replicas converged",
+        "unread: the same before the final reads (without read repair)",
         "linearizable: seeds whose history the checker accepts"};
     std::string line;
     for (std::string_view item : legend) {
@@ -261,6 +263,7 @@ inline void write_json(std::ostream& out, const std::vector<report>& reports) {
         out << "      \"lww_discarded\": " << r.lww_discarded << ",\n";
         out << "      \"max_siblings\": " << r.max_siblings << ",\n";
         out << "      \"converged\": " << json_number(r.converged) << ",\n";
+        out << "      \"converged_unread\": " << json_number(r.converged_unread) << ",\n";
         out << "      \"linearizable_seeds\": " << r.linearizable_seeds << ",\n";
         out << "      \"unknown_seeds\": " << r.unknown_seeds << ",\n";
         out << "      \"amnesia_restarts\": " << r.amnesia_restarts << ",\n";
@@ -292,6 +295,7 @@ inline void write_json(std::ostream& out, const std::vector<report>& reports) {
                     << ", \"lww_discarded\": " << s.lww_discarded
                     << ", \"max_siblings\": " << s.max_siblings
                     << ", \"converged\": " << (s.converged ? "true" : "false")
+                    << ", \"converged_unread\": " << (s.converged_unread ? "true" : "false")
                     << ", \"verdict\": " << json_string(s.verdict)
                     << ", \"culprit\": " << json_string(s.culprit) << ", \"amnesia\": " << s.amnesia
                     << "}";

@@ -91,6 +91,9 @@ struct scenario {
     /// through each node (Jepsen's final reads) and, after another such period, the replicas
     /// are compared.
     milliseconds quiet{2000};
+    /// Merkle-tree anti-entropy every this long on each replica (0: off), so replicas can
+    /// converge on keys nobody reads (replica_options::anti_entropy).
+    milliseconds anti_entropy{0};
     durability storage;
     /// How a replica learns which peers it can reach: told at once, as a perfect failure
     /// detector would (`true`), or never, so requests wait for their timeout (`false`).

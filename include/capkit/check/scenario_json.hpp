@@ -506,6 +506,7 @@ inline scenario parse_scenario(std::string_view json_text) {
         s.reorder_window = json_ms(*x, "reorder_window_ms");
     }
     if (auto* x = r.get("quiet_ms")) s.quiet = json_ms(*x, "quiet_ms");
+    if (auto* x = r.get("anti_entropy_ms")) s.anti_entropy = json_ms(*x, "anti_entropy_ms");
     if (auto* x = r.get("storage")) s.storage = detail::parse_storage(*x, "storage");
     if (auto* x = r.get("perfect_failure_detector")) {
         s.perfect_failure_detector = detail::json_bool(*x, "perfect_failure_detector");

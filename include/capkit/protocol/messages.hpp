@@ -4,7 +4,9 @@
 
 #include <compare>
 #include <cstdint>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include <boost/hana/define_struct.hpp>
 
@@ -54,9 +56,31 @@ struct repair {
     friend bool operator==(const repair&, const repair&) = default;
 };
 
-/// Every message of the quorum protocol.
+/// Anti-entropy: the sender's Merkle hashes of the nodes `indices` of tree level `level` (see
+/// capkit::merkle_tree). The receiver compares them with its own and answers with the next level
+/// under the nodes that differ, or, at the leaves, with tree_entries for the differing buckets.
+struct tree_probe {
+    BOOST_HANA_DEFINE_STRUCT(tree_probe, (std::uint32_t, level),
+                             (std::vector<std::uint64_t>, indices),
+                             (std::vector<std::uint64_t>, hashes));
+    friend bool operator==(const tree_probe&, const tree_probe&) = default;
+};
+
+/// Anti-entropy: the sender's states of every key it holds in `buckets` (leaf indices), to be
+/// joined into the receiver's. With `reply_wanted`, the receiver answers with its own states of
+/// the same buckets once joined, so both sides end equal.
 template <class Key, class State>
-using message = std::variant<read_request<Key, State>, read_reply<Key, State>,
-                             write_request<Key, State>, write_reply, repair<Key, State>>;
+struct tree_entries {
+    BOOST_HANA_DEFINE_STRUCT(tree_entries, (std::vector<std::uint64_t>, buckets),
+                             (std::vector<std::pair<Key, State>>, entries), (bool, reply_wanted));
+    friend bool operator==(const tree_entries&, const tree_entries&) = default;
+};
+
+/// Every message of the quorum protocol. New kinds go last: a message's kind on the wire is its
+/// index here.
+template <class Key, class State>
+using message =
+    std::variant<read_request<Key, State>, read_reply<Key, State>, write_request<Key, State>,
+                 write_reply, repair<Key, State>, tree_probe, tree_entries<Key, State>>;
 
 }  // namespace capkit::protocol

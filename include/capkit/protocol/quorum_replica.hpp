@@ -22,6 +22,7 @@
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
+#include <capkit/protocol/anti_entropy.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
@@ -101,7 +102,10 @@ public:
           clock_(options.max_clock_offset),
           last_tag_(recovered.last_tag),
           table_(std::move(recovered.table)),
-          next_sequence_(detail::first_sequence(options.incarnation)) {}
+          next_sequence_(detail::first_sequence(options.incarnation)),
+          anti_entropy_(self, n, options.anti_entropy) {
+        anti_entropy_.rebuild(table_);
+    }
 
     /// Keys this replica holds a state for, tombstones included.
     std::size_t stored_keys() const noexcept { return table_.size(); }
@@ -175,13 +179,17 @@ public:
         drain_local(now);
     }
 
-    /// Fails the requests whose deadline has passed.
+    /// Fails the requests whose deadline has passed; starts an anti-entropy round when due.
     void tick(time_point now) {
         std::vector<std::uint64_t> due;
         for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it)
             due.push_back(it->second);
         std::ranges::sort(due);  // in request order
         for (auto seq : due) expire(seq);
+        anti_entropy_.tick(
+            now, [this](node_id peer) { return reachable(peer); },
+            [this](node_id to, protocol::tree_probe p) { send(to, std::move(p)); });
+        stats_.anti_entropy_rounds = anti_entropy_.rounds();
         drain_local(now);
     }
 
@@ -189,8 +197,10 @@ public:
     /// it reads an index rather than walking the requests (a read stays until its last reply or
     /// its deadline: under load, thousands).
     std::optional<time_point> next_deadline() const {
-        if (deadlines_.empty()) return std::nullopt;
-        return deadlines_.begin()->first;
+        auto round = anti_entropy_.next_round();
+        if (deadlines_.empty()) return round;
+        auto first = deadlines_.begin()->first;
+        return round ? std::min(first, *round) : first;
     }
 
     /// The messages produced since the last call, for the transport to send.
@@ -354,28 +364,46 @@ private:
                     store(msg.key, std::move(msg.state), now);
                 } else if constexpr (std::is_same_v<M, protocol::read_reply<Key, state>>) {
                     on_read_reply(msg.id, from, std::move(msg.state), now);
-                } else {
+                } else if constexpr (std::is_same_v<M, protocol::write_reply>) {
                     on_write_reply(msg.id, from);
+                } else if constexpr (std::is_same_v<M, protocol::tree_probe>) {
+                    anti_entropy_.on_probe(from, msg, table_, [this](node_id to, auto&& answer) {
+                        send(to, std::forward<decltype(answer)>(answer));
+                    });
+                } else {
+                    on_tree_entries(from, std::move(msg), now);
                 }
             },
             std::move(m));
     }
 
+    // Anti-entropy: a peer's states of the buckets where the trees differ. Joined here, then, if
+    // asked, this node's own states of the same buckets go back, so both end with the join.
+    void on_tree_entries(node_id from, protocol::tree_entries<Key, state>&& msg, time_point now) {
+        if (!anti_entropy_.enabled()) return;
+        for (auto& [key, st] : msg.entries)
+            if (store(key, std::move(st), now)) ++stats_.anti_entropy_keys;
+        if (msg.reply_wanted) send(from, anti_entropy_.entries_of(msg.buckets, table_, false));
+    }
+
     // Joins an incoming state into this node's own, in one lookup and without a copy when the
-    // incoming state loses.
+    // incoming state loses; says whether this node's state changed.
     template <class S>
-    void store(const Key& key, S&& incoming, time_point now) {
+    bool store(const Key& key, S&& incoming, time_point now) {
         if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp> && !abd) {
             // Follow the writer's clock, so later writes coordinated here order after this one.
             if (!clock_.update(incoming.stamp, now)) ++stats_.clock_refusals;
         }
+        bool changed = true;
         table_.update(key, [&](state& stored, bool fresh) {
             if (fresh) {
                 stored = std::forward<S>(incoming);
             } else {
-                join_into<resolver>(stored, std::forward<S>(incoming));
+                changed = join_into<resolver>(stored, std::forward<S>(incoming));
             }
+            if (changed) anti_entropy_.stored(key, stored);
         });
+        return changed;
     }
 
     operation* find_op(protocol::request_id id) {
@@ -541,6 +569,7 @@ private:
     replica_stats stats_;
     // Shared with pending completions, so one that runs after the replica moved stays valid.
     std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
+    detail::anti_entropy_for<Key, state> anti_entropy_;
 };
 
 }  // namespace capkit

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -34,6 +35,22 @@ struct quorum_shortfall {
 };
 
 /// Settings of a replica that are not part of its type.
+/// Anti-entropy: every `interval`, a replica compares its Merkle tree (capkit::merkle_tree) with
+/// the next reachable peer's and the two exchange the states of the keys in the buckets where
+/// they differ, joined through the resolver, so replicas converge on keys nobody reads. Eventual,
+/// strong and linearizable replicas; a serial (Paxos) replica ignores it (docs/protocol.md).
+struct anti_entropy_options {
+    /// Time between two rounds started by one replica; zero turns anti-entropy off (no tree is
+    /// kept, nothing is hashed).
+    std::chrono::nanoseconds interval{0};
+    /// 2^depth buckets: about log2(keys / 16) keeps buckets small.
+    unsigned tree_depth = 10;
+    /// Bandwidth bound per message: differing subtrees followed further (each brings 16 hashes).
+    unsigned max_ranges = 64;
+    /// Bandwidth bound per message: key states streamed (whole buckets; at least one bucket).
+    std::size_t max_entries = 1024;
+};
+
 struct replica_options {
     /// How long a request may wait for its quorum before it fails.
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(1);
@@ -49,6 +66,8 @@ struct replica_options {
     /// id an earlier one used, so a reply addressed to a request of the crashed process cannot be
     /// taken for one of the new.
     std::uint32_t incarnation = 0;
+    /// Periodic Merkle-tree anti-entropy; off unless its interval is set.
+    anti_entropy_options anti_entropy{};
 };
 
 namespace detail {
@@ -60,13 +79,15 @@ constexpr std::uint64_t first_sequence(std::uint32_t incarnation) noexcept {
 
 /// Counters a replica keeps about itself.
 struct replica_stats {
-    std::uint64_t requests = 0;        ///< client requests coordinated here
-    std::uint64_t unavailable = 0;     ///< refused: too few replicas reachable or answering
-    std::uint64_t timeouts = 0;        ///< writes whose quorum was not confirmed in time
-    std::uint64_t read_repairs = 0;    ///< repair messages sent to stale replicas
-    std::uint64_t clock_refusals = 0;  ///< peer timestamps too far ahead to follow
-    std::uint64_t retries = 0;         ///< serial: rounds restarted after losing to a higher ballot
-    std::uint64_t erased = 0;          ///< serial: deleted keys whose registers were collected
+    std::uint64_t requests = 0;             ///< client requests coordinated here
+    std::uint64_t unavailable = 0;          ///< refused: too few replicas reachable or answering
+    std::uint64_t timeouts = 0;             ///< writes whose quorum was not confirmed in time
+    std::uint64_t read_repairs = 0;         ///< repair messages sent to stale replicas
+    std::uint64_t clock_refusals = 0;       ///< peer timestamps too far ahead to follow
+    std::uint64_t anti_entropy_rounds = 0;  ///< Merkle comparisons this replica started
+    std::uint64_t anti_entropy_keys = 0;    ///< keys whose state anti-entropy changed here
+    std::uint64_t retries = 0;  ///< serial: rounds restarted after losing to a higher ballot
+    std::uint64_t erased = 0;   ///< serial: deleted keys whose registers were collected
 };
 
 }  // namespace capkit

@@ -592,6 +592,47 @@ bool get(reader& r, T& v) {
 
 }  // namespace detail
 
+namespace detail {
+
+// Mirrors put()'s branches: true when every part of T has a wire encoding.
+template <class T>
+constexpr bool encodable_v() {
+    if constexpr (has_wire_fields<T>) {
+        return []<class... F>(std::tuple<F...>*) {
+            return (encodable_v<std::remove_cvref_t<F>>() && ...);
+        }(static_cast<decltype(access::fields(std::declval<T&>()))*>(nullptr));
+    } else if constexpr (std::same_as<T, std::monostate> || std::same_as<T, bool> ||
+                         std::is_enum_v<T> || integer<T> || std::same_as<T, float> ||
+                         std::same_as<T, double> || std::same_as<T, std::string> ||
+                         is_specialization<T, std::chrono::duration> ||
+                         is_specialization<T, std::chrono::time_point>) {
+        return true;
+    } else if constexpr (is_specialization<T, std::optional> || is_std_array<T> || sequence<T> ||
+                         ordered_set<T> || (unordered<T> && !unordered_map<T>)) {
+        return encodable_v<std::remove_cvref_t<typename T::value_type>>();
+    } else if constexpr (ordered_map<T> || unordered_map<T>) {
+        return encodable_v<std::remove_cvref_t<typename T::key_type>>() &&
+               encodable_v<std::remove_cvref_t<typename T::mapped_type>>();
+    } else if constexpr (is_specialization<T, std::variant> || product<T>) {
+        return []<template <class...> class Of, class... A>(Of<A...>*) {
+            return (encodable_v<std::remove_cvref_t<A>>() && ...);
+        }(static_cast<T*>(nullptr));
+    } else if constexpr (hana_struct<T>) {
+        return boost::hana::unpack(boost::hana::accessors<T>(), [](auto... accessor) {
+            return (encodable_v<member_t<T, decltype(accessor)>>() && ...);
+        });
+    } else {
+        return false;
+    }
+}
+
+}  // namespace detail
+
+/// True when the codec can encode (and decode) a T: it is reflected with Hana or wire_fields, or
+/// a standard type the codec knows, made of such parts.
+template <class T>
+concept encodable = detail::encodable_v<T>();
+
 /// Appends the encoding of `value` to `out` (a body: no header).
 template <class T>
 void encode(const T& value, std::vector<std::byte>& out) {

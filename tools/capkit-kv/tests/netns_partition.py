@@ -193,6 +193,17 @@ def cmd_ready(a):
     return 1
 
 
+def cmd_stat(a):
+    """Prints one counter of the server's INFO stats section."""
+    info = Client(a.server).call("INFO", "stats")[1].decode()
+    for line in info.splitlines():
+        if line.startswith(a.name + ":"):
+            print(line.split(":", 1)[1])
+            return 0
+    print("%s: INFO stats has no %s" % (a.server, a.name), file=sys.stderr)
+    return 1
+
+
 def cmd_load(a):
     """Workers doing reads and writes of unique values on a few keys until the stop file."""
     events, lock = [], threading.Lock()
@@ -387,6 +398,9 @@ def main():
     p.add_argument("op", choices=["get", "set"])
     p.add_argument("args", nargs="+")
     sub.add_parser("now")
+    p = sub.add_parser("stat")
+    p.add_argument("--server", required=True)
+    p.add_argument("name")
     p = sub.add_parser("merge")
     p.add_argument("out")
     p.add_argument("files", nargs="+")
@@ -402,7 +416,7 @@ def main():
                    help="share of served calls that may end in TIMEOUT (default none)")
     a = ap.parse_args()
     return {"ready": cmd_ready, "load": cmd_load, "do": cmd_do, "now": cmd_now,
-            "merge": cmd_merge, "check": cmd_check}[a.cmd](a)
+            "stat": cmd_stat, "merge": cmd_merge, "check": cmd_check}[a.cmd](a)
 
 
 if __name__ == "__main__":

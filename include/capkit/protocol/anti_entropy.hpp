@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::detail::anti_entropy, the Merkle-tree exchange by which replicas repair
+/// the keys nobody reads (Dynamo's and Cassandra's anti-entropy, Riak's active anti-entropy).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <capkit/node_id.hpp>
+#include <capkit/policy/key_bytes.hpp>
+#include <capkit/protocol/merkle_tree.hpp>
+#include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/results.hpp>
+#include <capkit/time.hpp>
+#include <capkit/transport/codec.hpp>
+
+namespace capkit::detail {
+
+/// Keys and states whose Merkle hashes replicas can compare: keys with a fixed ring hash, and
+/// both with a wire encoding (a state's hash is the hash of its bytes, the same in every process).
+template <class Key, class State>
+concept anti_entropy_ready = ring_key<Key> && wire::encodable<Key> && wire::encodable<State>;
+
+/// One replica's side of anti-entropy among the N nodes 0 .. N-1, which all hold every key.
+///
+/// A round: every `interval` this node sends the next reachable peer its hashes of the tree's
+/// 16 nodes of level 4. Each side answers a probe with its own hashes of the children (4 levels
+/// down) of the nodes that differ, at most max_ranges of them, so the exchange narrows 16-fold a
+/// message; at the leaves, the side that finds differing buckets streams its states of those
+/// buckets (at most about max_entries) and asks for the other's, which answers once it has
+/// joined them. Both then hold the join of the two. No round state is kept: a lost message ends
+/// the round, and the next round finds what is still different.
+template <class Key, class State>
+class anti_entropy {
+public:
+    /// Tree levels descended per probe: 16 children per differing node.
+    static constexpr unsigned step = 4;
+
+    static_assert(anti_entropy_ready<Key, State>);
+
+    anti_entropy(node_id self, unsigned n, const anti_entropy_options& options)
+        : self_(self), n_(n), options_(options) {
+        if (enabled()) tree_.emplace(options.tree_depth);
+    }
+
+    bool enabled() const noexcept { return options_.interval.count() > 0; }
+
+    /// Records `key`'s new state in the tree (a join changed it, or it is new).
+    void stored(const Key& key, const State& s) {
+        if (!tree_) return;
+        auto kh = key_hash(key);
+        tree_->set(key, kh, digest(kh, s));
+    }
+
+    /// Builds the tree from a recovered table.
+    template <class Table>
+    void rebuild(const Table& table) {
+        if (tree_) table.for_each([&](const Key& k, const State& s) { stored(k, s); });
+    }
+
+    /// When tick() must next run for anti-entropy: at once until the first round is planned.
+    std::optional<time_point> next_round() const {
+        if (!enabled()) return std::nullopt;
+        return next_ ? *next_ : time_point{0};
+    }
+
+    /// Starts a round if one is due: send(peer, probe) to the next reachable peer. The first
+    /// round of node i waits (i + 1) / N of an interval, so nodes do not all start at once.
+    template <class Reachable, class Send>
+    void tick(time_point now, Reachable&& reachable, Send&& send) {
+        if (!enabled()) return;
+        if (!next_) {
+            next_ = now + options_.interval * (self_ + 1) / n_;
+            return;
+        }
+        if (now < *next_) return;
+        next_ = now + options_.interval;
+        for (unsigned k = 0; k < n_; ++k) {  // the next reachable peer after the last one
+            node_id peer = next_peer_;
+            next_peer_ = (next_peer_ + 1) % n_;
+            if (peer == self_ || !reachable(peer)) continue;
+            ++rounds_;
+            unsigned level = std::min(step, tree_->depth());
+            std::vector<std::uint64_t> all(std::size_t{1} << level);
+            for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+            send(peer, probe_of(level, std::move(all)));
+            return;
+        }
+    }
+
+    /// A peer's hashes: answers with the next level under the nodes that differ, or with this
+    /// node's states of the differing buckets. `table` is this node's.
+    template <class Table, class Send>
+    void on_probe(node_id from, const protocol::tree_probe& p, const Table& table, Send&& send) {
+        if (!tree_ || p.level > tree_->depth() || p.indices.size() != p.hashes.size()) return;
+        std::vector<std::uint64_t> differing;
+        for (std::size_t i = 0; i < p.indices.size(); ++i) {
+            if (p.indices[i] >= (std::uint64_t{1} << p.level)) return;  // not a node of that level
+            if (tree_->hash(p.level, p.indices[i]) != p.hashes[i])
+                differing.push_back(p.indices[i]);
+        }
+        if (differing.empty()) return;
+        if (p.level == tree_->depth()) {
+            send(from, entries_of(differing, table, true));
+            return;
+        }
+        if (differing.size() > options_.max_ranges) differing.resize(options_.max_ranges);
+        unsigned down = std::min(step, tree_->depth() - p.level);
+        std::vector<std::uint64_t> next;
+        for (auto d : differing)
+            for (auto c = d << down, end = (d + 1) << down; c < end; ++c) next.push_back(c);
+        send(from, probe_of(p.level + down, std::move(next)));
+    }
+
+    /// This node's states of every key in `buckets`, whole buckets up to about max_entries (the
+    /// first bucket always, so a round makes progress).
+    template <class Table>
+    protocol::tree_entries<Key, State> entries_of(const std::vector<std::uint64_t>& buckets,
+                                                  const Table& table, bool reply_wanted) const {
+        protocol::tree_entries<Key, State> out;
+        out.reply_wanted = reply_wanted;
+        for (auto b : buckets) {
+            if (!tree_ || b >= tree_->leaves()) break;
+            const auto& keys = tree_->bucket(b);
+            if (!out.buckets.empty() && out.entries.size() + keys.size() > options_.max_entries)
+                break;
+            out.buckets.push_back(b);
+            for (const auto& e : keys)
+                if (const State* s = table.find(e.key)) out.entries.emplace_back(e.key, *s);
+        }
+        return out;
+    }
+
+    /// Rounds this node started.
+    std::uint64_t rounds() const noexcept { return rounds_; }
+
+    /// The tree, while anti-entropy is on.
+    const merkle_tree<Key>* tree() const noexcept { return tree_ ? &*tree_ : nullptr; }
+
+private:
+    protocol::tree_probe probe_of(unsigned level, std::vector<std::uint64_t> indices) const {
+        protocol::tree_probe p;
+        p.level = level;
+        p.hashes.reserve(indices.size());
+        for (auto i : indices) p.hashes.push_back(tree_->hash(level, i));
+        p.indices = std::move(indices);
+        return p;
+    }
+
+    static std::uint64_t digest(std::uint64_t kh, const State& s) {
+        static thread_local std::vector<std::byte> bytes;
+        bytes.clear();
+        wire::encode(s, bytes);
+        return item_hash(kh, bytes.data(), bytes.size());
+    }
+
+    node_id self_;
+    unsigned n_;
+    anti_entropy_options options_;
+    std::optional<merkle_tree<Key>> tree_;
+    std::optional<time_point> next_;
+    node_id next_peer_ = 0;
+    std::uint64_t rounds_ = 0;
+};
+
+/// Stands in for anti_entropy where keys or states cannot be hashed alike in every process:
+/// refuses to be switched on, and does nothing.
+template <class Key, class State>
+class no_anti_entropy {
+public:
+    no_anti_entropy(node_id, unsigned, const anti_entropy_options& options) {
+        if (options.interval.count() > 0)
+            throw std::invalid_argument(
+                "capkit: anti-entropy needs keys with a ring hash (specialise capkit::key_bytes) "
+                "and keys and values with a wire encoding (capkit::wire::encodable: reflect the "
+                "type with BOOST_HANA_DEFINE_STRUCT or give it wire_fields); or leave "
+                "anti_entropy.interval at zero");
+    }
+    static constexpr bool enabled() noexcept { return false; }
+    void stored(const Key&, const State&) noexcept {}
+    template <class Table>
+    void rebuild(const Table&) noexcept {}
+    std::optional<time_point> next_round() const noexcept { return std::nullopt; }
+    template <class Reachable, class Send>
+    void tick(time_point, Reachable&&, Send&&) noexcept {}
+    template <class Table, class Send>
+    void on_probe(node_id, const protocol::tree_probe&, const Table&, Send&&) noexcept {}
+    template <class Table>
+    protocol::tree_entries<Key, State> entries_of(const std::vector<std::uint64_t>&, const Table&,
+                                                  bool) const {
+        return {};
+    }
+    std::uint64_t rounds() const noexcept { return 0; }
+};
+
+/// anti_entropy where the types allow it, else no_anti_entropy.
+template <class Key, class State>
+using anti_entropy_for = std::conditional_t<anti_entropy_ready<Key, State>,
+                                            anti_entropy<Key, State>, no_anti_entropy<Key, State>>;
+
+}  // namespace capkit::detail
