@@ -350,8 +350,9 @@ TEST_CASE("PING, ECHO, CONFIG GET, COMMAND, SELECT and INFO answer as redis-cli 
     for (std::string_view line :
          {"# Server\r\n", "node_id:0\r\n", "preset:cp-linearizable\r\n",
           "consistency:linearizable\r\n", "quorum:N=3 R=2 W=2\r\n", "# Stats\r\n", "requests:1\r\n",
-          "quorum_failures:0\r\n", "timeouts:0\r\n", "read_repairs:", "anti_entropy_rounds:",
-          "anti_entropy_keys:0\r\n", "commands_processed:", "# Replication\r\n", "peers_up:2\r\n",
+          "quorum_failures:0\r\n", "timeouts:0\r\n",
+          "read_repairs:", "anti_entropy_rounds:", "anti_entropy_keys:0\r\n",
+          "tombstones_purged:0\r\n", "commands_processed:", "# Replication\r\n", "peers_up:2\r\n",
           "peers_total:2\r\n", "# Keyspace\r\n", "db0:keys=1,"}) {
         CAPTURE(line);
         CHECK(info.find(line) != std::string::npos);

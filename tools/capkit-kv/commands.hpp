@@ -387,6 +387,7 @@ private:
                           "\r\nretries:" + std::to_string(rs.retries) +
                           "\r\nanti_entropy_rounds:" + std::to_string(rs.anti_entropy_rounds) +
                           "\r\nanti_entropy_keys:" + std::to_string(rs.anti_entropy_keys) +
+                          "\r\ntombstones_purged:" + std::to_string(rs.tombstones_purged) +
                           "\r\nsend_failures:" + std::to_string(node_.send_failures()) + "\r\n"},
             {"replication", "peers_up:" + std::to_string(peers_up) +
                                 "\r\npeers_total:" + std::to_string(peers_total) + "\r\n"},

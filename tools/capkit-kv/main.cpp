@@ -3,12 +3,14 @@
 // client. `capkit-kv serve` runs one replica of a preset from the lab's catalogue; `capkit-kv
 // presets` lists them; `capkit-kv put|get|del|cas` talk to a server as redis-cli would.
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -137,6 +139,7 @@ struct serve_args {
     bool insecure = false;
     tls_args tls;
     unsigned request_timeout_ms = 1000, peer_timeout_ms = 500, anti_entropy_ms = 1000;
+    std::uint64_t tombstone_grace_ms = 0;
 };
 
 int serve(const serve_args& a) {
@@ -149,6 +152,7 @@ int serve(const serve_args& a) {
     o.replica.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
     o.transport.peer_timeout = std::chrono::milliseconds(a.peer_timeout_ms);
     o.replica.anti_entropy.interval = std::chrono::milliseconds(a.anti_entropy_ms);
+    o.replica.tombstone_gc.grace = std::chrono::milliseconds(a.tombstone_grace_ms);
     auto level = parse_level(a.log_level);
     auto tls = a.tls.load();
     if (tls && tls->identity() != capkit::tls_identity{capkit::tls_identity::role::node, o.id, {}})
@@ -353,6 +357,9 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--anti-entropy-ms", sa.anti_entropy_ms,
                           "time between Merkle-tree comparisons with the next peer, which repair "
                           "the keys nobody reads (default 1000; 0: off; serial presets ignore it)");
+    serve_cmd->add_option("--tombstone-grace-ms", sa.tombstone_grace_ms,
+                          "erase a deleted key's tombstones once every replica holds them and "
+                          "they are this old (default 0: kept for ever; lww presets only)");
     serve_cmd->add_flag("--insecure", sa.insecure,
                         "accept plain TCP on addresses that are not loopback");
 
@@ -398,6 +405,9 @@ int main(int argc, char** argv) {
             return client(server, client_tls, command);
         }
     } catch (const usage_error& e) {
+        std::cerr << "capkit-kv: " << e.what() << '\n';
+        return usage_exit;
+    } catch (const std::invalid_argument& e) {  // a replica refusing its options, say
         std::cerr << "capkit-kv: " << e.what() << '\n';
         return usage_exit;
     } catch (const std::exception& e) {

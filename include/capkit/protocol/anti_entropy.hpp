@@ -58,6 +58,11 @@ public:
         tree_->set(key, kh, digest(kh, s));
     }
 
+    /// Takes `key` out of the tree (its state was erased).
+    void erased(const Key& key) {
+        if (tree_) tree_->erase(key, key_hash(key));
+    }
+
     /// Builds the tree from a recovered table.
     template <class Table>
     void rebuild(const Table& table) {
@@ -184,6 +189,7 @@ public:
     }
     static constexpr bool enabled() noexcept { return false; }
     void stored(const Key&, const State&) noexcept {}
+    void erased(const Key&) noexcept {}
     template <class Table>
     void rebuild(const Table&) noexcept {}
     std::optional<time_point> next_round() const noexcept { return std::nullopt; }

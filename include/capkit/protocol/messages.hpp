@@ -76,11 +76,35 @@ struct tree_entries {
     friend bool operator==(const tree_entries&, const tree_entries&) = default;
 };
 
+/// Tombstone collection, step 1: the collector's tombstone of `key`, to be joined by the receiver,
+/// which votes whether its state is now exactly that tombstone.
+template <class Key, class State>
+struct purge_prepare {
+    BOOST_HANA_DEFINE_STRUCT(purge_prepare, (Key, key), (State, state));
+    friend bool operator==(const purge_prepare&, const purge_prepare&) = default;
+};
+
+/// Tombstone collection, step 2: a replica's vote (true: it holds exactly the tombstone, durably).
+template <class Key>
+struct purge_vote {
+    BOOST_HANA_DEFINE_STRUCT(purge_vote, (Key, key), (bool, agree));
+    friend bool operator==(const purge_vote&, const purge_vote&) = default;
+};
+
+/// Tombstone collection, step 3, once all N voted for it: erase `key` if its state is still
+/// exactly `state`.
+template <class Key, class State>
+struct purge {
+    BOOST_HANA_DEFINE_STRUCT(purge, (Key, key), (State, state));
+    friend bool operator==(const purge&, const purge&) = default;
+};
+
 /// Every message of the quorum protocol. New kinds go last: a message's kind on the wire is its
 /// index here.
 template <class Key, class State>
 using message =
     std::variant<read_request<Key, State>, read_reply<Key, State>, write_request<Key, State>,
-                 write_reply, repair<Key, State>, tree_probe, tree_entries<Key, State>>;
+                 write_reply, repair<Key, State>, tree_probe, tree_entries<Key, State>,
+                 purge_prepare<Key, State>, purge_vote<Key>, purge<Key, State>>;
 
 }  // namespace capkit::protocol

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -68,6 +69,12 @@ public:
         ballot accepted{};
         std::optional<Value> value;  ///< empty: absent, or deleted (a tombstone)
         friend bool operator==(const slot&, const slot&) = default;
+        /// The fields in wire order, so durable storage can keep a register
+        /// (capkit/detail/wire_access.hpp).
+        template <class Self>
+        static constexpr auto wire_fields(Self& self) noexcept {
+            return std::tie(self.promised, self.accepted, self.value);
+        }
     };
     using state = slot;
 

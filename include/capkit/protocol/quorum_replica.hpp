@@ -27,6 +27,7 @@
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
+#include <capkit/protocol/tombstone_gc.hpp>
 #include <capkit/resolve/crdt_merge.hpp>
 #include <capkit/time.hpp>
 #include <capkit/version/hlc.hpp>
@@ -103,8 +104,10 @@ public:
           last_tag_(recovered.last_tag),
           table_(std::move(recovered.table)),
           next_sequence_(detail::first_sequence(options.incarnation)),
-          anti_entropy_(self, n, options.anti_entropy) {
+          anti_entropy_(self, n, options.anti_entropy),
+          tombstone_gc_(self, options.tombstone_gc) {
         anti_entropy_.rebuild(table_);
+        if constexpr (!holds_crdt) tombstone_gc_.rebuild(table_);
     }
 
     /// Keys this replica holds a state for, tombstones included.
@@ -186,10 +189,12 @@ public:
             due.push_back(it->second);
         std::ranges::sort(due);  // in request order
         for (auto seq : due) expire(seq);
-        anti_entropy_.tick(
-            now, [this](node_id peer) { return reachable(peer); },
-            [this](node_id to, protocol::tree_probe p) { send(to, std::move(p)); });
+        auto reaches = [this](node_id peer) { return reachable(peer); };
+        auto send_to = [this](node_id to, auto&& m) { send(to, std::forward<decltype(m)>(m)); };
+        anti_entropy_.tick(now, reaches, send_to);
         stats_.anti_entropy_rounds = anti_entropy_.rounds();
+        tombstone_gc_.tick(
+            now, [this](const Key& key) { return table_.find(key); }, reaches, send_to);
         drain_local(now);
     }
 
@@ -197,10 +202,14 @@ public:
     /// it reads an index rather than walking the requests (a read stays until its last reply or
     /// its deadline: under load, thousands).
     std::optional<time_point> next_deadline() const {
-        auto round = anti_entropy_.next_round();
-        if (deadlines_.empty()) return round;
-        auto first = deadlines_.begin()->first;
-        return round ? std::min(first, *round) : first;
+        std::optional<time_point> first;
+        auto earliest = [&](std::optional<time_point> t) {
+            if (t && (!first || *t < *first)) first = t;
+        };
+        if (!deadlines_.empty()) earliest(deadlines_.begin()->first);
+        earliest(anti_entropy_.next_round());
+        earliest(tombstone_gc_.next_round());
+        return first;
     }
 
     /// The messages produced since the last call, for the transport to send.
@@ -330,6 +339,8 @@ private:
                 stamp = std::max(stamp, hlc::successor(op.ctx.at));
             }
             if (stored) stamp = std::max(stamp, hlc::successor(base.stamp));
+            if (purged_floor_ != hlc::timestamp{})
+                stamp = std::max(stamp, hlc::successor(purged_floor_));
         }
         return resolver::write(base, op.ctx, self_, stamp, std::move(*op.pending));
     }
@@ -370,11 +381,39 @@ private:
                     anti_entropy_.on_probe(from, msg, table_, [this](node_id to, auto&& answer) {
                         send(to, std::forward<decltype(answer)>(answer));
                     });
-                } else {
+                } else if constexpr (std::is_same_v<M, protocol::tree_entries<Key, state>>) {
                     on_tree_entries(from, std::move(msg), now);
+                } else if constexpr (std::is_same_v<M, protocol::purge_prepare<Key, state>>) {
+                    // Take the tombstone (a replica that missed the delete takes it now, and
+                    // stores it as durably as any write), then vote whether it is all we hold.
+                    store(msg.key, msg.state, now);
+                    const state* held = table_.find(msg.key);
+                    send(from, protocol::purge_vote<Key>{msg.key, held && *held == msg.state});
+                } else if constexpr (std::is_same_v<M, protocol::purge_vote<Key>>) {
+                    tombstone_gc_.on_vote(
+                        from, msg, [this](node_id to, auto&& m) { send(to, std::move(m)); },
+                        [this](const Key& key, const state& s) { purge_local(key, s); });
+                } else {
+                    purge_local(msg.key, msg.state);
                 }
             },
             std::move(m));
+    }
+
+    // Erases `key` if this node's state of it is exactly tombstone `s`: every replica holds it.
+    // A key written again afterwards must outrank the tombstone still held where a purge was
+    // lost, so this node's next stamps and ABD tags stay above it.
+    void purge_local(const Key& key, const state& s) {
+        const state* held = table_.find(key);
+        if (!held || !(*held == s)) return;
+        if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
+            purged_floor_ = std::max(purged_floor_, s.stamp);
+            if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
+        }
+        table_.erase(key);
+        anti_entropy_.erased(key);
+        tombstone_gc_.erased(key);
+        ++stats_.tombstones_purged;
     }
 
     // Anti-entropy: a peer's states of the buckets where the trees differ. Joined here, then, if
@@ -401,7 +440,10 @@ private:
             } else {
                 changed = join_into<resolver>(stored, std::forward<S>(incoming));
             }
-            if (changed) anti_entropy_.stored(key, stored);
+            if (changed) {
+                anti_entropy_.stored(key, stored);
+                if constexpr (!holds_crdt) tombstone_gc_.stored(key, stored, now);
+            }
         });
         return changed;
     }
@@ -570,6 +612,8 @@ private:
     // Shared with pending completions, so one that runs after the replica moved stays valid.
     std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
     detail::anti_entropy_for<Key, state> anti_entropy_;
+    detail::tombstone_gc<Key, state, resolver, n> tombstone_gc_;
+    hlc::timestamp purged_floor_{};  // the highest stamp of a tombstone this node erased
 };
 
 }  // namespace capkit

@@ -51,6 +51,17 @@ struct anti_entropy_options {
     std::size_t max_entries = 1024;
 };
 
+/// Tombstone collection (eventual, strong, linearizable replicas): a deletion's tombstone is
+/// erased once it is older than `grace` on the collecting node and every one of the N replicas
+/// has voted that it holds exactly that tombstone (protocol/tombstone_gc.hpp).
+struct tombstone_gc_options {
+    /// Zero keeps tombstones for ever (the default). Must exceed the longest a message, hint or
+    /// retried write of the deleted value can stay in flight (Cassandra's gc_grace_seconds).
+    std::chrono::nanoseconds grace{0};
+    /// Collection rounds one node starts per period (grace / 4).
+    std::size_t max_keys_per_round = 256;
+};
+
 struct replica_options {
     /// How long a request may wait for its quorum before it fails.
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(1);
@@ -68,6 +79,8 @@ struct replica_options {
     std::uint32_t incarnation = 0;
     /// Periodic Merkle-tree anti-entropy; off unless its interval is set.
     anti_entropy_options anti_entropy{};
+    /// Collection of tombstones; off (kept for ever) unless its grace period is set.
+    tombstone_gc_options tombstone_gc{};
 };
 
 namespace detail {
@@ -86,6 +99,7 @@ struct replica_stats {
     std::uint64_t clock_refusals = 0;       ///< peer timestamps too far ahead to follow
     std::uint64_t anti_entropy_rounds = 0;  ///< Merkle comparisons this replica started
     std::uint64_t anti_entropy_keys = 0;    ///< keys whose state anti-entropy changed here
+    std::uint64_t tombstones_purged = 0;    ///< tombstones this replica erased
     std::uint64_t retries = 0;  ///< serial: rounds restarted after losing to a higher ballot
     std::uint64_t erased = 0;   ///< serial: deleted keys whose registers were collected
 };

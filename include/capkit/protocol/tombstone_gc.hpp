@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::detail::tombstone_gc, which collects a deleted key's tombstones once
+/// every replica holds them and a grace period has passed, so no replica can revive the value.
+#pragma once
+
+#include <algorithm>
+#include <bitset>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <capkit/node_id.hpp>
+#include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/results.hpp>
+#include <capkit/time.hpp>
+
+namespace capkit::detail {
+
+/// True when `s` holds only deletions: one tombstone, or sibling tombstones.
+template <class Resolver, class State>
+bool is_tombstone(const State& s) {
+    bool any = false;
+    for (const auto& v : Resolver::values(s)) {
+        if (v) return false;
+        any = true;
+    }
+    return any;
+}
+
+/// One replica's side of tombstone collection among the N nodes 0 .. N-1 (which all hold every
+/// key). A tombstone must outlive every copy of the value it deletes, or a replica that missed
+/// the delete brings the value back the next time it is read or compared (the resurrection bug).
+/// So a tombstone older than `grace` here is collected only by a round that reaches all N:
+///   1. this node sends every peer purge_prepare(key, tombstone);
+///   2. each joins it into its own state (a replica that missed the delete takes it now) and
+///      votes whether its state is now exactly that tombstone;
+///   3. when all N agree, this node sends purge(key, tombstone), and each replica, this one
+///      included, erases the key if its state is still exactly that tombstone.
+/// A peer unreachable, a vote against (a newer write) or a lost message leaves the tombstone for
+/// a later round. The grace period covers what no vote can see: a write, repair or hint of the
+/// old value still in flight, which must be older than `grace` when it arrives (Cassandra's
+/// gc_grace_seconds). A vote is a promise that the tombstone is durable, so collection is safe
+/// when acknowledged writes are (docs/protocol.md, Tombstone collection).
+template <class Key, class State, class Resolver, unsigned N>
+class tombstone_gc {
+public:
+    tombstone_gc(node_id self, const tombstone_gc_options& options)
+        : self_(self), options_(options) {
+        if (enabled() && !Resolver::totally_ordered)
+            throw std::invalid_argument(
+                "capkit: tombstone collection needs a totally ordered resolver (capkit::lww<>): "
+                "a CRDT key is never deleted, and under vector_clocks or dvv a key written "
+                "again after its tombstone is erased "
+                "restarts its dots, and a tombstone still in flight would then supersede the new "
+                "write; keep tombstone_gc.grace at zero (tombstones kept) with these resolvers");
+    }
+
+    bool enabled() const noexcept { return options_.grace.count() > 0; }
+
+    /// Notes `key`'s new state, stored at `now`: a tombstone starts its grace period here.
+    void stored(const Key& key, const State& s, time_point now) {
+        if (!enabled()) return;
+        if (is_tombstone<Resolver>(s)) {
+            since_.try_emplace(key, now);
+        } else {
+            since_.erase(key);
+        }
+    }
+
+    /// Notes the tombstones of a recovered table: their grace periods start at the next tick
+    /// (the time they were first stored was not kept).
+    template <class Table>
+    void rebuild(const Table& table) {
+        if (!enabled()) return;
+        table.for_each([&](const Key& k, const State& s) {
+            if (is_tombstone<Resolver>(s)) since_.try_emplace(k, unknown_since);
+        });
+    }
+
+    /// Forgets `key` (collected).
+    void erased(const Key& key) {
+        since_.erase(key);
+        pending_.erase(key);
+    }
+
+    /// When tick() must next run for collection, while tombstones wait.
+    std::optional<time_point> next_round() const {
+        if (!enabled() || since_.empty()) return std::nullopt;
+        return next_ ? *next_ : time_point{0};
+    }
+
+    /// Every grace / 4: starts a round for each tombstone past its grace period (at most
+    /// max_keys_per_round), if every peer is reachable. `find(key)` gives this node's state.
+    template <class Find, class Reachable, class Send>
+    void tick(time_point now, Find&& find, Reachable&& reachable, Send&& send) {
+        if (!enabled()) return;
+        if (next_ && now < *next_) return;
+        auto period = std::max(options_.grace / 4, std::chrono::nanoseconds(1));
+        next_ = now + period;
+        pending_.clear();  // a round older than a period lost a message: start again
+        for (node_id peer = 0; peer < N; ++peer)
+            if (!reachable(peer)) return;
+        std::size_t started = 0;
+        for (auto& [key, since] : since_) {
+            if (since == unknown_since) since = now;
+            if (started == options_.max_keys_per_round) continue;
+            if (now - since < options_.grace) continue;
+            const State* s = find(key);
+            if (!s) continue;
+            auto& round = pending_[key];
+            round.tombstone = *s;
+            round.agreed.set(self_);
+            ++started;
+            for (node_id peer = 0; peer < N; ++peer)
+                if (peer != self_) send(peer, protocol::purge_prepare<Key, State>{key, *s});
+        }
+    }
+
+    /// A peer's vote on this node's round for `key`: at the last agreeing vote, sends the
+    /// purge to every peer and calls erase(key, tombstone) here.
+    template <class Send, class Erase>
+    void on_vote(node_id from, const protocol::purge_vote<Key>& v, Send&& send, Erase&& erase) {
+        if (from >= N) return;
+        auto it = pending_.find(v.key);
+        if (it == pending_.end()) return;
+        if (!v.agree) {
+            pending_.erase(it);
+            return;
+        }
+        it->second.agreed.set(from);
+        if (!it->second.agreed.all()) return;
+        auto tombstone = std::move(it->second.tombstone);
+        pending_.erase(it);
+        for (node_id peer = 0; peer < N; ++peer)
+            if (peer != self_) send(peer, protocol::purge<Key, State>{v.key, tombstone});
+        erase(v.key, tombstone);
+    }
+
+    /// Tombstones waiting for their grace period or a round.
+    std::size_t waiting() const noexcept { return since_.size(); }
+
+private:
+    struct round {
+        State tombstone{};
+        std::bitset<N> agreed{};
+    };
+
+    static constexpr time_point unknown_since = time_point::max();
+
+    node_id self_;
+    tombstone_gc_options options_;
+    boost::unordered_flat_map<Key, time_point> since_;  // tombstones held, from when
+    boost::unordered_flat_map<Key, round> pending_;     // rounds started by this node
+    std::optional<time_point> next_;
+};
+
+}  // namespace capkit::detail
