@@ -9,6 +9,7 @@
 #include <capkit/policy/config.hpp>
 #include <capkit/policy/consistency.hpp>
 #include <capkit/policy/describe.hpp>
+#include <capkit/policy/handoff.hpp>
 #include <capkit/policy/level.hpp>
 #include <capkit/policy/placement.hpp>
 #include <capkit/policy/quorum.hpp>
@@ -34,6 +35,9 @@
 #include <capkit/storage/memory.hpp>
 #include <capkit/storage/storage.hpp>
 
+#include <capkit/protocol/anti_entropy.hpp>
+#include <capkit/protocol/hints.hpp>
+#include <capkit/protocol/merkle_tree.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/paxos_messages.hpp>
 #include <capkit/protocol/paxos_replica.hpp>
@@ -42,6 +46,7 @@
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
+#include <capkit/protocol/tombstone_gc.hpp>
 
 #include <capkit/transport/in_memory.hpp>
 #include <capkit/transport/sim.hpp>

@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <optional>
 #include <ranges>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -214,7 +216,7 @@ TEST_CASE("anti-entropy under linearizable: a minority's missed writes arrive wi
 
 TEST_CASE("anti-entropy's messages round-trip through the wire codec", "[anti_entropy][codec]") {
     using message = ap_dvv::message;
-    capkit::protocol::tree_probe probe{3, {1, 5, 7}, {11, 0, 0xffffffffffffffffULL}};
+    capkit::protocol::tree_probe probe{8, 3, {1, 5, 7}, {11, 0, 0xffffffffffffffffULL}};
     harness<ap_dvv> h(with_anti_entropy(false));
     h.call([&](auto done) { h.cluster.node_at(0).async_put("k", 1, {}, done); });
     capkit::protocol::tree_entries<std::string, ap_dvv::state> entries{
@@ -240,4 +242,34 @@ TEST_CASE("anti-entropy asked of a value type with no wire encoding is refused i
     CHECK_THROWS_WITH(opaque_replica(0, with_anti_entropy(true)),
                       Catch::Contains("anti-entropy needs") && Catch::Contains("wire_fields"));
     CHECK_NOTHROW(opaque_replica(0, with_anti_entropy(false)));
+}
+
+TEST_CASE("anti-entropy needs encodings that equal values share, and trees of one depth",
+          "[anti_entropy]") {
+    // Two equal unordered sets may encode in different orders: their hashes would never match.
+    STATIC_REQUIRE_FALSE(capkit::detail::anti_entropy_ready<std::string, std::unordered_set<int>>);
+    STATIC_REQUIRE(capkit::detail::anti_entropy_ready<std::string, std::set<int>>);
+    STATIC_REQUIRE(capkit::detail::anti_entropy_ready<std::string, ap_dvv::state>);
+
+    // A peer whose tree has another depth is not answered (its buckets are not ours).
+    ap_lww r(0, with_anti_entropy(true));
+    r.put("k", 1, {}, capkit::time_point{0}, [](auto) {});
+    (void)r.take_messages();
+    capkit::protocol::tree_probe other_depth{6, 0, {0}, {12345}};
+    r.receive(1, other_depth, capkit::time_point{1});
+    CHECK(r.take_messages().empty());
+    capkit::protocol::tree_probe same_depth{8, 0, {0}, {12345}};
+    r.receive(1, same_depth, capkit::time_point{1});
+    CHECK(r.take_messages().size() == 1);
+}
+
+TEST_CASE("anti-entropy: the byte bound spreads a repair over several rounds", "[anti_entropy]") {
+    auto o = with_anti_entropy(true);
+    o.anti_entropy.max_bytes = 300;  // a few keys' states per message
+    harness<ap_lww> h(o);
+    write_while_node_2_is_away(h, 200);
+    h.net.run_for(2 * interval);
+    CHECK(h.cluster.replica(2).stats().anti_entropy_keys < 200);
+    h.net.run_for(400 * interval);
+    CHECK(h.converged());
 }

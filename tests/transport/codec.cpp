@@ -336,9 +336,10 @@ TEST_CASE("codec: the encoding rules, byte by byte", "[codec]") {
 TEST_CASE("codec: refusals say what was wrong and where", "[codec]") {
     using message =
         capkit::protocol::message<std::uint64_t, capkit::lww<>::state<std::optional<std::int64_t>>>;
-    auto e = refused<message>(of({0x0b, 0x00}));
+    auto e = refused<message>(of({0x7f, 0x00}));
     CHECK(e.offset == 0);
-    CHECK(e.what == "variant index 11 out of range (10 alternatives)");
+    CHECK(e.what == "variant index 127 out of range (" +
+                        std::to_string(std::variant_size_v<message>) + " alternatives)");
     // In a frame, offsets count from the frame's first byte.
     auto frame = frame_of(message{capkit::protocol::write_reply{{2, 3}}});
     frame.push_back(std::byte{0});

@@ -48,6 +48,8 @@ inline constexpr auto presets = boost::hana::make_tuple(
         "ap-vclock"},
     preset<replica<preset_key, g_counter, quorum<3, one, one>, eventual, crdt_merge>>{
         "ap-crdt-counter"},
+    preset<replica<preset_key, preset_value, quorum<3, one, one>, eventual, lww<>, sloppy>>{
+        "ap-lww-hinted"},
     preset<replica<preset_key, preset_value, quorum<5, 3, 3>, linearizable, lww<>>>{
         "n5-linearizable"},
     preset<replica<preset_key, preset_value, quorum<5, majority, majority>, serial, lww<>>>{

@@ -16,6 +16,8 @@ struct resolver_category {};
 struct placement_category {};
 /// Category of memory (and, later, durable stores).
 struct storage_category {};
+/// Category of strict_quorum and sloppy (hinted handoff).
+struct handoff_category {};
 
 /// A policy of category `Category`: a type whose `category` member names it.
 template <class P, class Category>

@@ -15,6 +15,7 @@
 #include <capkit/detail/static_string.hpp>
 #include <capkit/policy/category.hpp>
 #include <capkit/policy/consistency.hpp>
+#include <capkit/policy/handoff.hpp>
 #include <capkit/policy/placement.hpp>
 #include <capkit/policy/quorum.hpp>
 #include <capkit/resolve/lww.hpp>
@@ -27,7 +28,7 @@ namespace detail {
 template <class P>
 concept known_policy = policy_of<P, quorum_category> || policy_of<P, consistency_category> ||
     policy_of<P, resolver_category> || policy_of<P, placement_category> ||
-    policy_of<P, storage_category>;
+    policy_of<P, storage_category> || policy_of<P, handoff_category>;
 
 // Each check below is a class template instantiated with the offending types or sizes, so the
 // compiler's "required from" note names them right under our sentence.
@@ -36,7 +37,8 @@ struct policy_check {
     static_assert(known_policy<P>,
                   "capkit::config: this type is not a capkit policy; give a quorum<N, R, W>, a "
                   "consistency level (eventual, strong, linearizable, serial), a resolver (lww<>, "
-                  "vector_clocks, dvv, crdt_merge), a placement or a storage, or remove it.");
+                  "vector_clocks, dvv, crdt_merge), a placement, a storage or a handoff "
+                  "(strict_quorum, sloppy), or remove it.");
     static constexpr bool valid = true;
 };
 
@@ -73,6 +75,15 @@ struct resolver_rules {
     static constexpr bool valid = true;
 };
 
+template <class Consistency, class Handoff>
+struct handoff_rules {
+    static_assert(!Handoff::hinted || std::is_same_v<Consistency, eventual>,
+                  "capkit::sloppy: a hint is not a replica a read can ask, so with hinted "
+                  "handoff R + W > N no longer means that a read quorum meets every acknowledged "
+                  "write; use capkit::sloppy with capkit::eventual only, or drop it.");
+    static constexpr bool valid = true;
+};
+
 // The one policy of `Category` in the pack, or Default when there is none.
 template <class Category, class Default, class... Policies>
 constexpr auto pick_policy() {
@@ -98,7 +109,8 @@ using pick_policy_t = typename decltype(pick_policy<Category, Default, Policies.
 }  // namespace detail
 
 /// A replica configuration: policies given in any order, each found by its category, the missing
-/// ones defaulted (quorum<3, majority, majority>, eventual, lww<>, all_nodes, memory), and the
+/// ones defaulted (quorum<3, majority, majority>, eventual, lww<>, all_nodes, memory,
+/// strict_quorum), and the
 /// combination checked at compile time.
 template <class... Policies>
 struct config {
@@ -109,6 +121,7 @@ struct config {
     using resolver = detail::pick_policy_t<resolver_category, lww<>, Policies...>;
     using placement = detail::pick_policy_t<placement_category, all_nodes, Policies...>;
     using storage = detail::pick_policy_t<storage_category, memory, Policies...>;
+    using handoff = detail::pick_policy_t<handoff_category, strict_quorum, Policies...>;
 
     static constexpr unsigned n = quorum::n;
     static constexpr unsigned r = quorum::r;
@@ -116,6 +129,7 @@ struct config {
 
     static_assert(detail::quorum_rules<consistency, n, r, w>::valid);
     static_assert(detail::resolver_rules<consistency, resolver>::valid);
+    static_assert(detail::handoff_rules<consistency, handoff>::valid);
 
     /// What a replica stores for one key whose values are T.
     template <class T>

@@ -70,6 +70,10 @@ std::string describe() {
             "; every operation is a Paxos round: reads see the latest write and "
             "compare-and-set is atomic";
     }
+    if constexpr (requires { Config::handoff::hinted; }) {
+        if constexpr (Config::handoff::hinted)
+            out += "; writes a replica missed while unreachable are handed off when it is back";
+    }
     return out;
 }
 

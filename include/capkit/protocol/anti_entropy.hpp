@@ -23,9 +23,11 @@
 namespace capkit::detail {
 
 /// Keys and states whose Merkle hashes replicas can compare: keys with a fixed ring hash, and
-/// both with a wire encoding (a state's hash is the hash of its bytes, the same in every process).
+/// both with a wire encoding that equal values share (a state's hash is the hash of its bytes,
+/// the same in every process).
 template <class Key, class State>
-concept anti_entropy_ready = ring_key<Key> && wire::encodable<Key> && wire::encodable<State>;
+concept anti_entropy_ready =
+    ring_key<Key> && wire::canonically_encodable<Key> && wire::canonically_encodable<State>;
 
 /// One replica's side of anti-entropy among the N nodes 0 .. N-1, which all hold every key.
 ///
@@ -103,7 +105,9 @@ public:
     /// node's states of the differing buckets. `table` is this node's.
     template <class Table, class Send>
     void on_probe(node_id from, const protocol::tree_probe& p, const Table& table, Send&& send) {
-        if (!tree_ || p.level > tree_->depth() || p.indices.size() != p.hashes.size()) return;
+        if (!tree_ || p.depth != tree_->depth() || p.level > tree_->depth() ||
+            p.indices.size() != p.hashes.size())
+            return;  // another tree shape (tree_depth differs between nodes), or malformed
         std::vector<std::uint64_t> differing;
         for (std::size_t i = 0; i < p.indices.size(); ++i) {
             if (p.indices[i] >= (std::uint64_t{1} << p.level)) return;  // not a node of that level
@@ -115,7 +119,7 @@ public:
             send(from, entries_of(differing, table, true));
             return;
         }
-        if (differing.size() > options_.max_ranges) differing.resize(options_.max_ranges);
+        truncate(differing, std::max(options_.max_ranges, 1u));
         unsigned down = std::min(step, tree_->depth() - p.level);
         std::vector<std::uint64_t> next;
         for (auto d : differing)
@@ -123,18 +127,34 @@ public:
         send(from, probe_of(p.level + down, std::move(next)));
     }
 
-    /// This node's states of every key in `buckets`, whole buckets up to about max_entries (the
-    /// first bucket always, so a round makes progress).
+    /// This node's states of every key in `buckets`, whole buckets up to about max_entries
+    /// states and max_bytes encoded (the first bucket always, so a round makes progress),
+    /// starting at a bucket that moves from round to round, so a range that never fits or never
+    /// settles does not starve the others.
     template <class Table>
-    protocol::tree_entries<Key, State> entries_of(const std::vector<std::uint64_t>& buckets,
-                                                  const Table& table, bool reply_wanted) const {
+    protocol::tree_entries<Key, State> entries_of(std::vector<std::uint64_t> buckets,
+                                                  const Table& table, bool reply_wanted) {
         protocol::tree_entries<Key, State> out;
         out.reply_wanted = reply_wanted;
+        if (!tree_) return out;
+        rotate(buckets);
+        std::size_t bytes = 0;
+        static thread_local std::vector<std::byte> scratch;
         for (auto b : buckets) {
-            if (!tree_ || b >= tree_->leaves()) break;
+            if (b >= tree_->leaves()) continue;
             const auto& keys = tree_->bucket(b);
-            if (!out.buckets.empty() && out.entries.size() + keys.size() > options_.max_entries)
+            std::size_t size = 0;
+            for (const auto& e : keys)
+                if (const State* s = table.find(e.key)) {
+                    scratch.clear();
+                    wire::encode(e.key, scratch);
+                    wire::encode(*s, scratch);
+                    size += scratch.size();
+                }
+            if (!out.buckets.empty() && (out.entries.size() + keys.size() > options_.max_entries ||
+                                         bytes + size > options_.max_bytes))
                 break;
+            bytes += size;
             out.buckets.push_back(b);
             for (const auto& e : keys)
                 if (const State* s = table.find(e.key)) out.entries.emplace_back(e.key, *s);
@@ -149,8 +169,23 @@ public:
     const merkle_tree<Key>* tree() const noexcept { return tree_ ? &*tree_ : nullptr; }
 
 private:
+    // Starts `v` at an offset that moves every call (see entries_of).
+    void rotate(std::vector<std::uint64_t>& v) {
+        if (v.size() > 1)
+            std::rotate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rotation_ % v.size()),
+                        v.end());
+        ++rotation_;
+    }
+    void truncate(std::vector<std::uint64_t>& v, std::size_t most) {
+        if (v.size() <= most) return;
+        rotate(v);
+        v.resize(most);
+        std::sort(v.begin(), v.end());
+    }
+
     protocol::tree_probe probe_of(unsigned level, std::vector<std::uint64_t> indices) const {
         protocol::tree_probe p;
+        p.depth = tree_->depth();
         p.level = level;
         p.hashes.reserve(indices.size());
         for (auto i : indices) p.hashes.push_back(tree_->hash(level, i));
@@ -172,6 +207,7 @@ private:
     std::optional<time_point> next_;
     node_id next_peer_ = 0;
     std::uint64_t rounds_ = 0;
+    std::uint64_t rotation_ = 0;
 };
 
 /// Stands in for anti_entropy where keys or states cannot be hashed alike in every process:
@@ -199,7 +235,7 @@ public:
     void on_probe(node_id, const protocol::tree_probe&, const Table&, Send&&) noexcept {}
     template <class Table>
     protocol::tree_entries<Key, State> entries_of(const std::vector<std::uint64_t>&, const Table&,
-                                                  bool) const {
+                                                  bool) {
         return {};
     }
     std::uint64_t rounds() const noexcept { return 0; }

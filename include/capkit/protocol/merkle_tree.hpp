@@ -103,6 +103,8 @@ public:
     /// Every key whose bucket lies under node `index` of `level`: f(entry).
     template <class F>
     void for_each_under(unsigned level, std::size_t index, F&& f) const {
+        if (level > depth_ || index >= (std::size_t{1} << level))
+            throw std::out_of_range("capkit::merkle_tree::for_each_under: no such node");
         auto shift = depth_ - level;
         for (auto b = index << shift, end = (index + 1) << shift; b < end; ++b)
             for (const auto& e : buckets_[b]) f(e);

@@ -56,11 +56,12 @@ struct repair {
     friend bool operator==(const repair&, const repair&) = default;
 };
 
-/// Anti-entropy: the sender's Merkle hashes of the nodes `indices` of tree level `level` (see
-/// capkit::merkle_tree). The receiver compares them with its own and answers with the next level
-/// under the nodes that differ, or, at the leaves, with tree_entries for the differing buckets.
+/// Anti-entropy: the sender's Merkle hashes of the nodes `indices` of tree level `level` of its
+/// tree of depth `depth` (see capkit::merkle_tree; trees of another depth cannot be compared).
+/// The receiver compares them with its own and answers with the next level under the nodes that
+/// differ, or, at the leaves, with tree_entries for the differing buckets.
 struct tree_probe {
-    BOOST_HANA_DEFINE_STRUCT(tree_probe, (std::uint32_t, level),
+    BOOST_HANA_DEFINE_STRUCT(tree_probe, (std::uint32_t, depth), (std::uint32_t, level),
                              (std::vector<std::uint64_t>, indices),
                              (std::vector<std::uint64_t>, hashes));
     friend bool operator==(const tree_probe&, const tree_probe&) = default;
@@ -84,10 +85,11 @@ struct purge_prepare {
     friend bool operator==(const purge_prepare&, const purge_prepare&) = default;
 };
 
-/// Tombstone collection, step 2: a replica's vote (true: it holds exactly the tombstone, durably).
-template <class Key>
+/// Tombstone collection, step 2: a replica's vote on tombstone `state` of `key` (true: it holds
+/// exactly that tombstone, durably, and has for the grace period).
+template <class Key, class State>
 struct purge_vote {
-    BOOST_HANA_DEFINE_STRUCT(purge_vote, (Key, key), (bool, agree));
+    BOOST_HANA_DEFINE_STRUCT(purge_vote, (Key, key), (State, state), (bool, agree));
     friend bool operator==(const purge_vote&, const purge_vote&) = default;
 };
 
@@ -99,12 +101,27 @@ struct purge {
     friend bool operator==(const purge&, const purge&) = default;
 };
 
+/// Hinted handoff: a write the sender kept for this replica while it was unreachable; to be
+/// joined and acknowledged with `sequence`, so the sender can drop its hint.
+template <class Key, class State>
+struct handoff {
+    BOOST_HANA_DEFINE_STRUCT(handoff, (std::uint64_t, sequence), (Key, key), (State, state));
+    friend bool operator==(const handoff&, const handoff&) = default;
+};
+
+/// Hinted handoff: the hint sent with `sequence` is stored here.
+struct handoff_ack {
+    BOOST_HANA_DEFINE_STRUCT(handoff_ack, (std::uint64_t, sequence));
+    friend bool operator==(const handoff_ack&, const handoff_ack&) = default;
+};
+
 /// Every message of the quorum protocol. New kinds go last: a message's kind on the wire is its
 /// index here.
 template <class Key, class State>
 using message =
     std::variant<read_request<Key, State>, read_reply<Key, State>, write_request<Key, State>,
                  write_reply, repair<Key, State>, tree_probe, tree_entries<Key, State>,
-                 purge_prepare<Key, State>, purge_vote<Key>, purge<Key, State>>;
+                 purge_prepare<Key, State>, purge_vote<Key, State>, purge<Key, State>,
+                 handoff<Key, State>, handoff_ack>;
 
 }  // namespace capkit::protocol

@@ -23,6 +23,7 @@
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/anti_entropy.hpp>
+#include <capkit/protocol/hints.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
@@ -52,6 +53,8 @@ public:
     static constexpr unsigned n = config::n;
     static constexpr bool holds_crdt = std::is_same_v<resolver, crdt_merge>;
     static constexpr bool abd = std::is_same_v<consistency, linearizable>;
+    /// capkit::sloppy: hints for the replicas a write could not reach.
+    static constexpr bool hinted = config::handoff::hinted;
 
     static_assert(!std::is_same_v<consistency, serial>,
                   "capkit::quorum_replica: capkit::serial runs CASPaxos; use capkit::replica, "
@@ -85,11 +88,18 @@ public:
 
     using table_type = typename config::storage::template table<Key, state>;
 
+    using hint_store = detail::hint_store<Key, state, resolver>;
+
     /// What a replica must find again after a crash for its promises to hold: every key's state
-    /// and, under ABD, the last tag it wrote with (or a restarted node could reuse it).
+    /// and, under ABD, the last tag it wrote with (or a restarted node could reuse it); and the
+    /// hints it keeps for others (capkit::sloppy), or the writes they missed would wait for
+    /// anti-entropy.
     struct durable_state {
         table_type table;
         hlc::timestamp last_tag{};
+        hint_store hints{};
+        /// The highest stamp of a tombstone this node erased: its later writes stamp above it.
+        hlc::timestamp purged_floor{};
     };
 
     explicit quorum_replica(node_id self, replica_options options = {})
@@ -105,7 +115,14 @@ public:
           table_(std::move(recovered.table)),
           next_sequence_(detail::first_sequence(options.incarnation)),
           anti_entropy_(self, n, options.anti_entropy),
-          tombstone_gc_(self, options.tombstone_gc) {
+          tombstone_gc_(self, options.tombstone_gc),
+          purged_floor_(recovered.purged_floor),
+          hints_(std::move(recovered.hints)) {
+        hint_options bounds = options.hints;
+        // A hint of a deleted value must not outlive the tombstones that supersede it.
+        if (options.tombstone_gc.grace.count() > 0)
+            bounds.max_age = std::min(bounds.max_age, options.tombstone_gc.grace / 2);
+        hints_.set_options(bounds);
         anti_entropy_.rebuild(table_);
         if constexpr (!holds_crdt) tombstone_gc_.rebuild(table_);
     }
@@ -114,7 +131,7 @@ public:
     std::size_t stored_keys() const noexcept { return table_.size(); }
 
     /// A copy of what a sync would make durable now.
-    durable_state durable() const { return {table_, last_tag_}; }
+    durable_state durable() const { return {table_, last_tag_, hints_, purged_floor_}; }
 
     /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
     template <auto R = configured>
@@ -194,7 +211,22 @@ public:
         anti_entropy_.tick(now, reaches, send_to);
         stats_.anti_entropy_rounds = anti_entropy_.rounds();
         tombstone_gc_.tick(
-            now, [this](const Key& key) { return table_.find(key); }, reaches, send_to);
+            now, [this](const Key& key) { return table_.find(key); },
+            [&](const state& s) {
+                // Not a tombstone stamped by a clock far ahead: erasing it would lift every
+                // later write here above its stamp (purged_floor_), past what the clock refuses.
+                if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
+                    return s.stamp.wall <=
+                           static_cast<std::uint64_t>((now + options_.max_clock_offset).count());
+                } else {
+                    return true;
+                }
+            },
+            reaches, send_to);
+        if constexpr (hinted) {
+            hints_.tick(now, reaches, send_to);
+            count_hints();
+        }
         drain_local(now);
     }
 
@@ -209,6 +241,7 @@ public:
         if (!deadlines_.empty()) earliest(deadlines_.begin()->first);
         earliest(anti_entropy_.next_round());
         earliest(tombstone_gc_.next_round());
+        if constexpr (hinted) earliest(hints_.next_round());
         return first;
     }
 
@@ -351,6 +384,14 @@ private:
         op.ph = op.kind == op_kind::get ? phase::write_back : phase::write;
         op.written_context = resolver::context_of(written);
         protocol::request_id id{self_, seq};
+        if constexpr (hinted) {
+            // The replicas this write cannot reach now get it when they are back.
+            if (op.kind == op_kind::put) {
+                for (node_id to = 0; to < n; ++to)
+                    if (!op.targets[to]) hints_.add(to, op.key, written, now);
+                count_hints();
+            }
+        }
         for (node_id to = 0; to < n; ++to)
             if (op.targets[to] && !op.acked[to] && to != self_)
                 send(to, protocol::write_request<Key, state>{id, op.key, written});
@@ -385,11 +426,21 @@ private:
                     on_tree_entries(from, std::move(msg), now);
                 } else if constexpr (std::is_same_v<M, protocol::purge_prepare<Key, state>>) {
                     // Take the tombstone (a replica that missed the delete takes it now, and
-                    // stores it as durably as any write), then vote whether it is all we hold.
+                    // stores it as durably as any write), then vote: yes if it is all we hold and
+                    // have held for the grace period. Ignored where collection is off.
+                    if (!tombstone_gc_.enabled()) return;
                     store(msg.key, msg.state, now);
                     const state* held = table_.find(msg.key);
-                    send(from, protocol::purge_vote<Key>{msg.key, held && *held == msg.state});
-                } else if constexpr (std::is_same_v<M, protocol::purge_vote<Key>>) {
+                    bool agree = held && *held == msg.state && tombstone_gc_.ripe(msg.key, now);
+                    send(from,
+                         protocol::purge_vote<Key, state>{msg.key, std::move(msg.state), agree});
+                } else if constexpr (std::is_same_v<M, protocol::handoff<Key, state>>) {
+                    store(msg.key, std::move(msg.state), now);
+                    send(from, protocol::handoff_ack{msg.sequence});
+                } else if constexpr (std::is_same_v<M, protocol::handoff_ack>) {
+                    hints_.acked(from, msg.sequence);
+                    count_hints();
+                } else if constexpr (std::is_same_v<M, protocol::purge_vote<Key, state>>) {
                     tombstone_gc_.on_vote(
                         from, msg, [this](node_id to, auto&& m) { send(to, std::move(m)); },
                         [this](const Key& key, const state& s) { purge_local(key, s); });
@@ -404,16 +455,28 @@ private:
     // A key written again afterwards must outrank the tombstone still held where a purge was
     // lost, so this node's next stamps and ABD tags stay above it.
     void purge_local(const Key& key, const state& s) {
-        const state* held = table_.find(key);
-        if (!held || !(*held == s)) return;
-        if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
-            purged_floor_ = std::max(purged_floor_, s.stamp);
-            if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
+        if constexpr (holds_crdt) {
+            return;  // a CRDT key is never deleted
+        } else {
+            const state* held = table_.find(key);
+            if (!tombstone_gc_.enabled() || !held || !(*held == s) ||
+                !detail::is_tombstone<resolver>(s))
+                return;
+            if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
+                purged_floor_ = std::max(purged_floor_, s.stamp);
+                if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
+            }
+            table_.erase(key);
+            anti_entropy_.erased(key);
+            tombstone_gc_.erased(key);
+            ++stats_.tombstones_purged;
         }
-        table_.erase(key);
-        anti_entropy_.erased(key);
-        tombstone_gc_.erased(key);
-        ++stats_.tombstones_purged;
+    }
+
+    void count_hints() {
+        stats_.hints_stored = hints_.stored();
+        stats_.hints_delivered = hints_.delivered();
+        stats_.hints_dropped = hints_.dropped();
     }
 
     // Anti-entropy: a peer's states of the buckets where the trees differ. Joined here, then, if
@@ -614,6 +677,7 @@ private:
     detail::anti_entropy_for<Key, state> anti_entropy_;
     detail::tombstone_gc<Key, state, resolver, n> tombstone_gc_;
     hlc::timestamp purged_floor_{};  // the highest stamp of a tombstone this node erased
+    hint_store hints_;
 };
 
 }  // namespace capkit

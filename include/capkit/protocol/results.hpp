@@ -49,6 +49,9 @@ struct anti_entropy_options {
     unsigned max_ranges = 64;
     /// Bandwidth bound per message: key states streamed (whole buckets; at least one bucket).
     std::size_t max_entries = 1024;
+    /// Bandwidth bound per message: encoded bytes of the states streamed, well under the TCP
+    /// transport's queue (8 MiB) and frame (16 MiB) limits.
+    std::size_t max_bytes = std::size_t{4} << 20;
 };
 
 /// Tombstone collection (eventual, strong, linearizable replicas): a deletion's tombstone is
@@ -60,6 +63,15 @@ struct tombstone_gc_options {
     std::chrono::nanoseconds grace{0};
     /// Collection rounds one node starts per period (grace / 4).
     std::size_t max_keys_per_round = 256;
+};
+
+/// Hinted handoff (capkit::sloppy): how many hints a coordinator keeps and for how long. A hint
+/// beyond either bound is dropped and counted (replica_stats::hints_dropped); the replica it was
+/// for then catches up through read repair and anti-entropy instead.
+struct hint_options {
+    std::size_t max_hints = 100'000;                                  ///< per node, all replicas
+    std::chrono::nanoseconds max_age = std::chrono::hours(3);         ///< Cassandra's hint window
+    std::chrono::nanoseconds retry = std::chrono::milliseconds(200);  ///< between handoff tries
 };
 
 struct replica_options {
@@ -81,6 +93,8 @@ struct replica_options {
     anti_entropy_options anti_entropy{};
     /// Collection of tombstones; off (kept for ever) unless its grace period is set.
     tombstone_gc_options tombstone_gc{};
+    /// Hinted handoff's bounds (configurations with capkit::sloppy).
+    hint_options hints{};
 };
 
 namespace detail {
@@ -100,6 +114,9 @@ struct replica_stats {
     std::uint64_t anti_entropy_rounds = 0;  ///< Merkle comparisons this replica started
     std::uint64_t anti_entropy_keys = 0;    ///< keys whose state anti-entropy changed here
     std::uint64_t tombstones_purged = 0;    ///< tombstones this replica erased
+    std::uint64_t hints_stored = 0;         ///< writes kept for an unreachable replica
+    std::uint64_t hints_delivered = 0;      ///< hints the replica acknowledged
+    std::uint64_t hints_dropped = 0;        ///< hints beyond max_hints or max_age
     std::uint64_t retries = 0;  ///< serial: rounds restarted after losing to a higher ballot
     std::uint64_t erased = 0;   ///< serial: deleted keys whose registers were collected
 };

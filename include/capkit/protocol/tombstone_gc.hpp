@@ -38,14 +38,18 @@ bool is_tombstone(const State& s) {
 /// So a tombstone older than `grace` here is collected only by a round that reaches all N:
 ///   1. this node sends every peer purge_prepare(key, tombstone);
 ///   2. each joins it into its own state (a replica that missed the delete takes it now) and
-///      votes whether its state is now exactly that tombstone;
+///      votes yes if its state is now exactly that tombstone and it has held it for the grace
+///      period itself (one that took it just now may have sent the old value somewhere, in a
+///      read repair or an anti-entropy round, still in flight);
 ///   3. when all N agree, this node sends purge(key, tombstone), and each replica, this one
 ///      included, erases the key if its state is still exactly that tombstone.
-/// A peer unreachable, a vote against (a newer write) or a lost message leaves the tombstone for
-/// a later round. The grace period covers what no vote can see: a write, repair or hint of the
-/// old value still in flight, which must be older than `grace` when it arrives (Cassandra's
-/// gc_grace_seconds). A vote is a promise that the tombstone is durable, so collection is safe
-/// when acknowledged writes are (docs/protocol.md, Tombstone collection).
+/// A peer unreachable, a vote against (a newer write, a tombstone not yet held for the grace) or
+/// a lost message leaves the tombstone for a later round. The grace period covers what no vote
+/// can see: a write, repair or hint of the old value still in flight, which must be older than
+/// `grace` when it arrives (Cassandra's gc_grace_seconds): so grace must exceed the request
+/// timeout plus the longest message delay, and hints are dropped at half of it. A vote is a promise
+/// that the tombstone is durable, so collection is safe when acknowledged writes are
+/// (docs/protocol.md, Tombstone collection).
 template <class Key, class State, class Resolver, unsigned N>
 class tombstone_gc {
 public:
@@ -62,14 +66,25 @@ public:
 
     bool enabled() const noexcept { return options_.grace.count() > 0; }
 
-    /// Notes `key`'s new state, stored at `now`: a tombstone starts its grace period here.
+    /// Notes `key`'s new state, stored at `now`: a new tombstone (or one joined with another)
+    /// starts its grace period here.
     void stored(const Key& key, const State& s, time_point now) {
         if (!enabled()) return;
         if (is_tombstone<Resolver>(s)) {
-            since_.try_emplace(key, now);
+            since_.insert_or_assign(key, now);
         } else {
             since_.erase(key);
         }
+    }
+
+    /// True when this node has held its tombstone of `key` for the grace period: only then may
+    /// it vote for collecting it. A replica that has just taken the tombstone may still have
+    /// sent the old value somewhere (a read's repair, an anti-entropy round) that is in flight.
+    bool ripe(const Key& key, time_point now) const {
+        if (!enabled()) return false;
+        auto it = since_.find(key);
+        return it != since_.end() && it->second != unknown_since &&
+               now - it->second >= options_.grace;
     }
 
     /// Notes the tombstones of a recovered table: their grace periods start at the next tick
@@ -95,9 +110,11 @@ public:
     }
 
     /// Every grace / 4: starts a round for each tombstone past its grace period (at most
-    /// max_keys_per_round), if every peer is reachable. `find(key)` gives this node's state.
-    template <class Find, class Reachable, class Send>
-    void tick(time_point now, Find&& find, Reachable&& reachable, Send&& send) {
+    /// max_keys_per_round), if every peer is reachable. `find(key)` gives this node's state;
+    /// `eligible(state)` may refuse one (a stamp from a clock running far ahead).
+    template <class Find, class Eligible, class Reachable, class Send>
+    void tick(time_point now, Find&& find, Eligible&& eligible, Reachable&& reachable,
+              Send&& send) {
         if (!enabled()) return;
         if (next_ && now < *next_) return;
         auto period = std::max(options_.grace / 4, std::chrono::nanoseconds(1));
@@ -111,7 +128,7 @@ public:
             if (started == options_.max_keys_per_round) continue;
             if (now - since < options_.grace) continue;
             const State* s = find(key);
-            if (!s) continue;
+            if (!s || !eligible(*s)) continue;
             auto& round = pending_[key];
             round.tombstone = *s;
             round.agreed.set(self_);
@@ -122,12 +139,14 @@ public:
     }
 
     /// A peer's vote on this node's round for `key`: at the last agreeing vote, sends the
-    /// purge to every peer and calls erase(key, tombstone) here.
+    /// purge to every peer and calls erase(key, tombstone) here. A vote on another tombstone of
+    /// the key (from an earlier round) does not count.
     template <class Send, class Erase>
-    void on_vote(node_id from, const protocol::purge_vote<Key>& v, Send&& send, Erase&& erase) {
+    void on_vote(node_id from, const protocol::purge_vote<Key, State>& v, Send&& send,
+                 Erase&& erase) {
         if (from >= N) return;
         auto it = pending_.find(v.key);
-        if (it == pending_.end()) return;
+        if (it == pending_.end() || !(it->second.tombstone == v.state)) return;
         if (!v.agree) {
             pending_.erase(it);
             return;

@@ -594,12 +594,13 @@ bool get(reader& r, T& v) {
 
 namespace detail {
 
-// Mirrors put()'s branches: true when every part of T has a wire encoding.
-template <class T>
+// Mirrors put()'s branches: true when every part of T has a wire encoding (and, if Canonical, one
+// that equal values share: no unordered container, whose bytes follow its iteration order).
+template <class T, bool Canonical = false>
 constexpr bool encodable_v() {
     if constexpr (has_wire_fields<T>) {
         return []<class... F>(std::tuple<F...>*) {
-            return (encodable_v<std::remove_cvref_t<F>>() && ...);
+            return (encodable_v<std::remove_cvref_t<F>, Canonical>() && ...);
         }(static_cast<decltype(access::fields(std::declval<T&>()))*>(nullptr));
     } else if constexpr (std::same_as<T, std::monostate> || std::same_as<T, bool> ||
                          std::is_enum_v<T> || integer<T> || std::same_as<T, float> ||
@@ -607,19 +608,21 @@ constexpr bool encodable_v() {
                          is_specialization<T, std::chrono::duration> ||
                          is_specialization<T, std::chrono::time_point>) {
         return true;
+    } else if constexpr (unordered<T> && Canonical) {
+        return false;
     } else if constexpr (is_specialization<T, std::optional> || is_std_array<T> || sequence<T> ||
                          ordered_set<T> || (unordered<T> && !unordered_map<T>)) {
-        return encodable_v<std::remove_cvref_t<typename T::value_type>>();
+        return encodable_v<std::remove_cvref_t<typename T::value_type>, Canonical>();
     } else if constexpr (ordered_map<T> || unordered_map<T>) {
-        return encodable_v<std::remove_cvref_t<typename T::key_type>>() &&
-               encodable_v<std::remove_cvref_t<typename T::mapped_type>>();
+        return encodable_v<std::remove_cvref_t<typename T::key_type>, Canonical>() &&
+               encodable_v<std::remove_cvref_t<typename T::mapped_type>, Canonical>();
     } else if constexpr (is_specialization<T, std::variant> || product<T>) {
         return []<template <class...> class Of, class... A>(Of<A...>*) {
-            return (encodable_v<std::remove_cvref_t<A>>() && ...);
+            return (encodable_v<std::remove_cvref_t<A>, Canonical>() && ...);
         }(static_cast<T*>(nullptr));
     } else if constexpr (hana_struct<T>) {
         return boost::hana::unpack(boost::hana::accessors<T>(), [](auto... accessor) {
-            return (encodable_v<member_t<T, decltype(accessor)>>() && ...);
+            return (encodable_v<member_t<T, decltype(accessor)>, Canonical>() && ...);
         });
     } else {
         return false;
@@ -632,6 +635,11 @@ constexpr bool encodable_v() {
 /// a standard type the codec knows, made of such parts.
 template <class T>
 concept encodable = detail::encodable_v<T>();
+
+/// An encodable T whose equal values encode to equal bytes (no unordered container inside), so
+/// a hash of the bytes can stand for the value across processes.
+template <class T>
+concept canonically_encodable = detail::encodable_v<T, true>();
 
 /// Appends the encoding of `value` to `out` (a body: no header).
 template <class T>

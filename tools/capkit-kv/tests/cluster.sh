@@ -75,7 +75,7 @@ else
   kill -9 "${pids[2]}"
   wait "${pids[2]}" 2>/dev/null || true
   wait_log "$work/node0.log" "node 2 is down"
-  start 2 --anti-entropy-ms 200
+  start 2 --anti-entropy-ms 200 --tombstone-grace-ms 300
   wait_ready 2
   want=$(keys_of 0)  # key1..3000, greeting, greeting2
   for _ in $(seq 150); do [[ $(keys_of 2) == "$want" ]] && break; sleep 0.1; done

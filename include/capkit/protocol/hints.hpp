@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::detail::hint_store, the writes a coordinator keeps for replicas it could
+/// not reach, and hands off when they are back (hinted handoff, capkit::sloppy).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <capkit/node_id.hpp>
+#include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/results.hpp>
+#include <capkit/resolve/resolver.hpp>
+#include <capkit/time.hpp>
+
+namespace capkit::detail {
+
+/// Hints of one node: for each (replica, key), the join of the states written while that replica
+/// was unreachable, with the time of the first. tick() sends each hint whose replica is
+/// reachable (`handoff`, at most max_per_round per tick, again after `retry` while unanswered)
+/// and drops those older than max_age; the replica's handoff_ack drops it, unless a newer write
+/// was joined into it since it went out. A hint beyond max_hints is dropped. Drops are counted:
+/// that replica then needs read repair or anti-entropy for the key.
+template <class Key, class State, class Resolver>
+class hint_store {
+public:
+    /// Handoffs sent per tick at most, so a replica back after a long outage is not flooded.
+    static constexpr std::size_t max_per_round = 1024;
+
+    explicit hint_store(const hint_options& options = {}) : options_(options) {}
+
+    /// The bounds, for hints recovered from storage by a node that may be configured anew.
+    void set_options(const hint_options& options) { options_ = options; }
+
+    /// Keeps `s`, written at `now`, for unreachable `owner`; false (and counted) when full.
+    bool add(node_id owner, const Key& key, const State& s, time_point now) {
+        auto it = hints_.find(std::pair{owner, key});
+        if (it != hints_.end()) {
+            join_into<Resolver>(it->second.state, s);
+            unsend(it->second);  // the replica must get the join, not the older state
+            return true;
+        }
+        if (hints_.size() >= options_.max_hints) {
+            ++dropped_;
+            return false;
+        }
+        hints_.emplace(std::pair{owner, key}, hint{s, now});
+        ++stored_;
+        return true;
+    }
+
+    /// Drops the hints past max_age and sends, to each reachable replica, the hints not sent
+    /// within `retry`: send(owner, handoff).
+    template <class Reachable, class Send>
+    void tick(time_point now, Reachable&& reachable, Send&& send) {
+        if (next_ && now < *next_) return;
+        next_ = now + options_.retry;
+        dropped_ += boost::unordered::erase_if(hints_, [&](const auto& entry) {
+            bool old = now - entry.second.since > options_.max_age;
+            if (old && entry.second.sequence) in_flight_.erase(entry.second.sequence);
+            return old;
+        });
+        std::size_t sent = 0;
+        for (auto& [where, h] : hints_) {
+            if (sent == max_per_round) break;
+            if (!reachable(where.first)) continue;
+            if (h.sequence && now - h.sent < options_.retry) continue;
+            unsend(h);
+            h.sequence = ++last_sequence_;
+            h.sent = now;
+            in_flight_.emplace(h.sequence, where);
+            send(where.first, protocol::handoff<Key, State>{h.sequence, where.second, h.state});
+            ++sent;
+        }
+    }
+
+    /// `from` stored the hint sent with `sequence`: it is dropped, unless a newer write joined it.
+    void acked(node_id from, std::uint64_t sequence) {
+        auto f = in_flight_.find(sequence);
+        if (f == in_flight_.end() || f->second.first != from) return;
+        hints_.erase(f->second);
+        in_flight_.erase(f);
+        ++delivered_;
+    }
+
+    /// When tick() must next run: while hints wait.
+    std::optional<time_point> next_round() const {
+        if (hints_.empty()) return std::nullopt;
+        return next_ ? *next_ : time_point{0};
+    }
+
+    std::size_t size() const noexcept { return hints_.size(); }
+    std::uint64_t stored() const noexcept { return stored_; }
+    std::uint64_t delivered() const noexcept { return delivered_; }
+    std::uint64_t dropped() const noexcept { return dropped_; }
+
+private:
+    struct hint {
+        State state;
+        time_point since;
+        std::uint64_t sequence = 0;  // of the handoff in flight; 0: none
+        time_point sent{};
+    };
+
+    void unsend(hint& h) {
+        if (h.sequence) in_flight_.erase(h.sequence);
+        h.sequence = 0;
+    }
+
+    hint_options options_;
+    boost::unordered_flat_map<std::pair<node_id, Key>, hint> hints_;
+    boost::unordered_flat_map<std::uint64_t, std::pair<node_id, Key>> in_flight_;
+    std::optional<time_point> next_;
+    std::uint64_t last_sequence_ = 0;
+    std::uint64_t stored_ = 0, delivered_ = 0, dropped_ = 0;
+};
+
+}  // namespace capkit::detail
