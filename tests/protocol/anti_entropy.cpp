@@ -7,6 +7,8 @@
 #include <capkit/sim_cluster.hpp>
 #include <capkit/transport/codec.hpp>
 
+#include <support/sim_harness.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -37,37 +39,10 @@ capkit::replica_options with_anti_entropy(bool on, std::size_t max_entries = 102
 }
 
 template <class Replica>
-struct harness {
-    capkit::sim<typename Replica::message> net{7};
-    capkit::sim_cluster<Replica> cluster;
-
-    explicit harness(capkit::replica_options o) : cluster(net, o) {
-        net.set_latency(capkit::latency::fixed(1ms));
-    }
-
-    // Cuts node `alone` off from the others, and tells every node.
-    void isolate(node_id alone) {
-        std::vector<node_id> others;
-        for (node_id i = 0; i < Replica::n; ++i)
-            if (i != alone) others.push_back(i);
-        net.partition({{alone}, others});
-        cluster.tell_reachability();
-    }
-    void heal() {
-        net.heal();
-        cluster.tell_reachability();
-    }
-
-    template <class Call>
-    void call(Call&& call) {
-        bool done = false;
-        call([&](const auto& r) {
-            REQUIRE(r.has_value());
-            done = true;
-        });
-        net.run_until([&] { return done; });
-        REQUIRE(done);
-    }
+struct harness : capkit::test::sim_harness<Replica> {
+    using base = capkit::test::sim_harness<Replica>;
+    using base::cluster;
+    explicit harness(capkit::replica_options o) : base(7, o) {}
 
     // True when every node holds the same state of every key any node holds.
     bool converged() {

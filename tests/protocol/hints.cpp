@@ -6,6 +6,8 @@
 #include <capkit/capkit.hpp>
 #include <capkit/sim_cluster.hpp>
 
+#include <support/sim_harness.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -19,36 +21,12 @@ using namespace std::chrono_literals;
 using capkit::node_id;
 
 template <class Replica>
-struct harness {
-    capkit::sim<typename Replica::message> net{5};
-    capkit::sim_cluster<Replica> cluster;
+struct harness : capkit::test::sim_harness<Replica> {
+    using base = capkit::test::sim_harness<Replica>;
+    using base::cluster;
+    using base::put;
+    explicit harness(capkit::replica_options o = {}) : base(5, o) {}
 
-    explicit harness(capkit::replica_options o = {},
-                     capkit::sync_policy sync = {capkit::sync_policy::mode::always})
-        : cluster(net, o, sync) {
-        net.set_latency(capkit::latency::fixed(1ms));
-    }
-
-    void isolate(node_id alone) {
-        std::vector<node_id> others;
-        for (node_id i = 0; i < Replica::n; ++i)
-            if (i != alone) others.push_back(i);
-        net.partition({{alone}, others});
-        cluster.tell_reachability();
-    }
-    void heal() {
-        net.heal();
-        cluster.tell_reachability();
-    }
-    void put(node_id via, const std::string& key, std::int64_t v) {
-        bool done = false;
-        cluster.node_at(via).async_put(key, v, {}, [&](const auto& r) {
-            REQUIRE(r.has_value());
-            done = true;
-        });
-        net.run_until([&] { return done; });
-        REQUIRE(done);
-    }
     void write_keys(node_id via, int count, std::int64_t base = 0) {
         for (int k = 0; k < count; ++k) put(via, "key" + std::to_string(k), base + k);
     }

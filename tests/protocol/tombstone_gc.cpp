@@ -6,6 +6,8 @@
 #include <capkit/capkit.hpp>
 #include <capkit/sim_cluster.hpp>
 
+#include <support/sim_harness.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -28,13 +30,12 @@ using capkit::time_point;
 constexpr auto grace = 1s;
 
 template <class Replica>
-struct harness {
-    capkit::sim<typename Replica::message> net{11};
-    capkit::sim_cluster<Replica> cluster;
-
-    explicit harness(bool anti_entropy = false) : cluster(net, options(anti_entropy)) {
-        net.set_latency(capkit::latency::fixed(1ms));
-    }
+struct harness : capkit::test::sim_harness<Replica> {
+    using base = capkit::test::sim_harness<Replica>;
+    using base::call;
+    using base::cluster;
+    using base::net;
+    explicit harness(bool anti_entropy = false) : base(11, options(anti_entropy)) {}
     static capkit::replica_options options(bool anti_entropy) {
         capkit::replica_options o;
         o.tombstone_gc.grace = grace;
@@ -42,31 +43,6 @@ struct harness {
         return o;
     }
 
-    void isolate(node_id alone) {
-        std::vector<node_id> others;
-        for (node_id i = 0; i < Replica::n; ++i)
-            if (i != alone) others.push_back(i);
-        net.partition({{alone}, others});
-        cluster.tell_reachability();
-    }
-    void heal() {
-        net.heal();
-        cluster.tell_reachability();
-    }
-
-    template <class Call>
-    void call(Call&& call) {
-        bool done = false;
-        call([&](const auto& r) {
-            REQUIRE(r.has_value());
-            done = true;
-        });
-        net.run_until([&] { return done; });
-        REQUIRE(done);
-    }
-    void put(node_id via, const std::string& key, std::int64_t v) {
-        call([&](auto done) { cluster.node_at(via).async_put(key, v, {}, done); });
-    }
     void remove(node_id via, const std::string& key) {
         call([&](auto done) { cluster.node_at(via).async_remove(key, {}, done); });
     }
