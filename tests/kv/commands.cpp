@@ -357,6 +357,11 @@ TEST_CASE("PING, ECHO, CONFIG GET, COMMAND, SELECT and INFO answer as redis-cli 
         CAPTURE(line);
         CHECK(info.find(line) != std::string::npos);
     }
+    for (std::string_view line : {"hints_stored:0\r\n", "hints_delivered:0\r\n",
+                                  "hints_dropped:0\r\n", "storage:memory\r\n"}) {
+        CAPTURE(line);
+        CHECK(info.find(line) != std::string::npos);
+    }
     auto stats_only = k.run(0, {"INFO", "STATS"});
     CHECK(stats_only.find("# Stats\r\n") != std::string::npos);
     CHECK(stats_only.find("# Server") == std::string::npos);
@@ -369,6 +374,50 @@ TEST_CASE("PING, ECHO, CONFIG GET, COMMAND, SELECT and INFO answer as redis-cli 
         CHECK(reply.find("peers_up:1\r\n") != std::string::npos);
         CHECK(reply.find("# Stats") == std::string::npos);
     }
+    SECTION("the storage line comes from the server") {
+        kv::executor<kv_cluster<cp_linearizable>::node_type> told(
+            k.c.node_at(1),
+            {.preset = "cp-linearizable", .storage = "rocksdb sync=always dir=/var/lib/kv"});
+        std::string reply;
+        told.execute({"INFO", "server"}, [&](std::string r) { reply = std::move(r); });
+        CHECK(reply.find("\r\nstorage:rocksdb sync=always dir=/var/lib/kv\r\n") !=
+              std::string::npos);
+    }
+}
+
+namespace {
+// A storage policy other than memory, for with_storage (capkit_tests does not link RocksDB).
+struct other_storage {
+    using category = capkit::storage_category;
+    template <class Key, class State>
+    using table = capkit::memory::table<Key, State>;
+};
+}  // namespace
+
+TEST_CASE("with_storage replaces a preset's storage and keeps every other policy",
+          "[kv][commands]") {
+    using capkit::quorum;
+    using std::is_same_v;
+    // The catalogue's presets give no storage: it is appended.
+    STATIC_REQUIRE(is_same_v<kv::with_storage<strong_lww, other_storage>,
+                             capkit::replica<std::string, std::string, quorum<3, 2, 2>,
+                                             capkit::strong, capkit::lww<>, other_storage>>);
+    STATIC_REQUIRE(
+        is_same_v<kv::with_storage<cp_serial, other_storage>::config::storage, other_storage>);
+    STATIC_REQUIRE(
+        is_same_v<kv::with_storage<cp_serial, other_storage>::consistency, cp_serial::consistency>);
+    STATIC_REQUIRE(is_same_v<kv::with_storage<ap_crdt_counter, other_storage>::value_type,
+                             ap_crdt_counter::value_type>);
+    // A storage given anywhere in the pack is replaced, not doubled (config would refuse two).
+    using given = capkit::replica<int, int, capkit::memory, quorum<3, 2, 2>, capkit::strong>;
+    STATIC_REQUIRE(
+        is_same_v<kv::with_storage<given, other_storage>,
+                  capkit::replica<int, int, quorum<3, 2, 2>, capkit::strong, other_storage>>);
+    STATIC_REQUIRE(
+        is_same_v<kv::with_storage<given, capkit::memory>::config::storage, capkit::memory>);
+    // The replica keeps its keys in the new policy's table.
+    STATIC_REQUIRE(is_same_v<kv::with_storage<strong_lww, other_storage>::table_type,
+                             other_storage::table<std::string, strong_lww::state>>);
 }
 
 TEST_CASE("wrong arity, unknown commands and unsupported options get Redis's sentences",

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_set>
 #include <utility>
@@ -28,6 +29,7 @@
 #include <capkit/check/presets.hpp>
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
+#include <capkit/policy/category.hpp>
 #include <capkit/policy/consistency.hpp>
 #include <capkit/protocol/paxos_replica.hpp>
 #include <capkit/protocol/quorum_replica.hpp>
@@ -52,12 +54,41 @@ template <class K, class V, class... Policies>
 struct string_keyed<paxos_replica<K, V, Policies...>> {
     using type = replica<std::string, std::string, Policies...>;
 };
+
+// The policies of a pack but its storage, as a std::tuple.
+template <class P>
+using unless_storage =
+    std::conditional_t<policy_of<P, storage_category>, std::tuple<>, std::tuple<P>>;
+template <class... Policies>
+using without_storage = decltype(std::tuple_cat(std::declval<unless_storage<Policies>>()...));
+
+template <class K, class V, class Storage, class Kept>
+struct replica_with;
+template <class K, class V, class Storage, class... Kept>
+struct replica_with<K, V, Storage, std::tuple<Kept...>> {
+    using type = replica<K, V, Kept..., Storage>;
+};
+
+template <class Replica, class Storage>
+struct with_storage;
+template <class K, class V, class... Policies, class Storage>
+struct with_storage<quorum_replica<K, V, Policies...>, Storage>
+    : replica_with<K, V, Storage, without_storage<Policies...>> {};
+template <class K, class V, class... Policies, class Storage>
+struct with_storage<paxos_replica<K, V, Policies...>, Storage>
+    : replica_with<K, V, Storage, without_storage<Policies...>> {};
 }  // namespace detail
 
 /// `Replica` with the same policies but byte-string keys and values (a CRDT value stays), as
 /// Redis clients need: the lab's presets store integers.
 template <class Replica>
 using string_keyed = typename detail::string_keyed<Replica>::type;
+
+/// `Replica` with the same keys, values and policies but its storage policy replaced by
+/// `Storage` (given or defaulted): capkit-kv runs the catalogue's presets, which keep their keys
+/// in capkit::memory, on capkit::rocksdb_storage, without a second catalogue.
+template <class Replica, policy_of<storage_category> Storage>
+using with_storage = typename detail::with_storage<Replica, Storage>::type;
 
 /// Calls `f(boost::hana::type_c<Replica>)` with the string-keyed replica of the catalogue's
 /// preset called `name` (see capkit::lab::presets); false if there is none.
@@ -74,6 +105,9 @@ struct executor_options {
     /// The peers this node can reach now, from the server's failure detector. Without it, INFO
     /// counts the peers the replica believes reachable.
     std::function<std::size_t()> peers_up{};
+    /// Where the node keeps its keys, as INFO's `storage:` line shows it: `memory`, or
+    /// `rocksdb sync=POLICY dir=DIR` (the server's --data and --sync).
+    std::string storage = "memory";
 };
 
 /// What the executor counts itself (the replica counts the rest: capkit::replica_stats).
@@ -376,7 +410,8 @@ private:
                            "\r\nconsistency:" + std::string(replica_type::consistency::name) +
                            "\r\nresolver:" + std::string(resolver::name) + "\r\nquorum:N=" +
                            std::to_string(config_type::n) + " R=" + std::to_string(config_type::r) +
-                           " W=" + std::to_string(config_type::w) + "\r\n"},
+                           " W=" + std::to_string(config_type::w) +
+                           "\r\nstorage:" + options_.storage + "\r\n"},
             {"stats", "commands_processed:" + std::to_string(stats_.commands) +
                           "\r\ncommand_errors:" + std::to_string(stats_.errors) +
                           "\r\nrequests:" + std::to_string(rs.requests) +
@@ -388,6 +423,9 @@ private:
                           "\r\nanti_entropy_rounds:" + std::to_string(rs.anti_entropy_rounds) +
                           "\r\nanti_entropy_keys:" + std::to_string(rs.anti_entropy_keys) +
                           "\r\ntombstones_purged:" + std::to_string(rs.tombstones_purged) +
+                          "\r\nhints_stored:" + std::to_string(rs.hints_stored) +
+                          "\r\nhints_delivered:" + std::to_string(rs.hints_delivered) +
+                          "\r\nhints_dropped:" + std::to_string(rs.hints_dropped) +
                           "\r\nsend_failures:" + std::to_string(node_.send_failures()) + "\r\n"},
             {"replication", "peers_up:" + std::to_string(peers_up) +
                                 "\r\npeers_total:" + std::to_string(peers_total) + "\r\n"},

@@ -2,10 +2,12 @@
 // capkit-kv: a replicated key-value server whose clients speak the Redis protocol, and a small
 // client. `capkit-kv serve` runs one replica of a preset from the lab's catalogue; `capkit-kv
 // presets` lists them; `capkit-kv put|get|del|cas` talk to a server as redis-cli would.
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -26,7 +28,17 @@
 
 #include <capkit/check/presets.hpp>
 #include <capkit/policy/describe.hpp>
+#include <capkit/storage/memory.hpp>
 #include <capkit/transport/tls.hpp>
+
+// Set by tools/CMakeLists.txt when capkit::rocksdb exists: `serve --data DIR` keeps the keys in
+// RocksDB. Without it capkit-kv builds on memory storage alone and refuses --data.
+#ifndef CAPKIT_KV_ROCKSDB
+#define CAPKIT_KV_ROCKSDB 0
+#endif
+#if CAPKIT_KV_ROCKSDB
+#include <capkit/storage/rocksdb.hpp>
+#endif
 
 #include <capkit-kv/commands.hpp>
 #include <capkit-kv/resp.hpp>
@@ -133,9 +145,33 @@ void add_tls_options(CLI::App* app, tls_args& t, const char* whose) {
     app->add_option("--tls-key", t.key, "PEM file of its private key");
 }
 
+#if CAPKIT_KV_ROCKSDB
+// Every preset runs on rocksdb_storage; without --data its table is bound to no directory and
+// persists nothing, as memory's would (one instantiation per preset, not two).
+using kv_storage = capkit::rocksdb_storage;
+
+// --sync always | periodic:MS | never, the table's every_write, periodic{MS}, none.
+capkit::rocksdb_storage::sync_policy parse_sync(const std::string& s) {
+    if (s == "always") return capkit::rocksdb_storage::every_write{};
+    if (s == "never") return capkit::rocksdb_storage::none{};
+    if (s == "periodic") return capkit::rocksdb_storage::periodic{};
+    if (s.starts_with("periodic:")) {
+        std::string_view ms = std::string_view(s).substr(9);
+        unsigned v = 0;
+        auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), v);
+        if (ec == std::errc{} && end == ms.data() + ms.size() && v > 0)
+            return capkit::rocksdb_storage::periodic{std::chrono::milliseconds(v)};
+    }
+    throw usage_error("--sync: '" + s + "' is not always, periodic:MS (MS at least 1) or never");
+}
+#else
+using kv_storage = capkit::memory;
+#endif
+
 struct serve_args {
     unsigned id = 0;
     std::string listen, client, peers, preset, log_level = "info";
+    std::string data, sync;  // --data DIR, --sync POLICY
     bool insecure = false;
     tls_args tls;
     unsigned request_timeout_ms = 1000, peer_timeout_ms = 500, anti_entropy_ms = 1000;
@@ -154,6 +190,23 @@ int serve(const serve_args& a) {
     o.replica.anti_entropy.interval = std::chrono::milliseconds(a.anti_entropy_ms);
     o.replica.tombstone_gc.grace = std::chrono::milliseconds(a.tombstone_grace_ms);
     auto level = parse_level(a.log_level);
+    auto logger = make_logger(o.id, level);
+    if (a.data.empty() && !a.sync.empty())
+        throw usage_error("--sync " + a.sync +
+                          " needs --data DIR: without it the node keeps its keys in memory only, "
+                          "so there is nothing to sync");
+#if CAPKIT_KV_ROCKSDB
+    const std::string sync_text = a.sync.empty() ? "always" : a.sync;
+    const auto sync = parse_sync(sync_text);
+    if (!a.data.empty()) o.storage = "rocksdb sync=" + sync_text + " dir=" + a.data;
+#else
+    if (!a.data.empty())
+        throw usage_error("--data " + a.data +
+                          ": this capkit-kv was built without RocksDB (librocksdb and its headers "
+                          "were not found when it was configured), so it cannot keep its keys on "
+                          "disk; install librocksdb-dev and build it again, or leave out --data "
+                          "to keep the keys in memory");
+#endif
     auto tls = a.tls.load();
     if (tls && tls->identity() != capkit::tls_identity{capkit::tls_identity::role::node, o.id, {}})
         throw usage_error("--tls-cert " + a.tls.cert + " names " + tls->identity().to_string() +
@@ -173,8 +226,9 @@ int serve(const serve_args& a) {
                           "--tls-key, or pass --insecure to accept unencrypted, unauthenticated "
                           "traffic on a network you trust");
 
+    int status = 0;
     bool found = capkit::kv::with_preset(a.preset, [&](auto t) {
-        using replica = typename decltype(t)::type;
+        using replica = capkit::kv::with_storage<typename decltype(t)::type, kv_storage>;
         for (capkit::node_id i = 0; i < replica::n; ++i)
             if (i != o.id && !o.peers.contains(i))
                 throw usage_error("--peers has no address for node " + std::to_string(i) +
@@ -187,6 +241,31 @@ int serve(const serve_args& a) {
             if (id >= replica::n)
                 throw usage_error("--peers names node " + std::to_string(id) + ", beyond N=" +
                                   std::to_string(replica::n) + " of preset " + a.preset);
+        typename replica::durable_state recovered{};
+#if CAPKIT_KV_ROCKSDB
+        if (!a.data.empty()) {
+            std::error_code made;
+            std::filesystem::create_directories(a.data, made);
+            if (made)
+                throw usage_error("--data " + a.data +
+                                  ": cannot create the directory: " + made.message());
+            capkit::rocksdb_storage::options opened;
+            opened.sync = sync;
+            // RocksDB's own info log (DIR/LOG) stays quiet: on a full disk its writes fail first,
+            // and Debian's librocksdb (built with assertions) then aborts in the next log line
+            // instead of returning the write's error to the table. The node logs on stderr.
+            opened.tune = [](::rocksdb::Options& db) {
+                db.info_log_level = ::rocksdb::InfoLogLevel::HEADER_LEVEL;
+            };
+            auto table = replica::table_type::open(a.data, opened);
+            // Another process holds the directory, a record is corrupt, not a capkit store...
+            if (!table) throw usage_error(table.error().message);
+            logger(capkit::log_level::info, "storage: " + a.data + " opened with " +
+                                                std::to_string(table->size()) +
+                                                " keys recovered, sync " + sync_text);
+            recovered.table = std::move(table).value();
+        }
+#endif
         asio::io_context io;
         auto run = [&](auto& server) {
             asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -194,20 +273,30 @@ int serve(const serve_args& a) {
                 if (!ec) server.stop([&] { io.stop(); });
             });
             server.start();
-            io.run();
+            try {
+                io.run();
+            } catch (const boost::system::system_error& e) {
+                // Fail-stop: the write that failed was not acknowledged (it threw before any
+                // reply), and a node whose disk refuses writes must not acknowledge more.
+                if (e.code() != make_error_code(capkit::errc::storage_failed)) throw;
+                logger(capkit::log_level::error,
+                       std::string("stopping at once, answering nothing more: ") + e.what() +
+                           "; restart the node once the disk is fixed, it reopens its directory");
+                status = refused_exit;
+            }
         };
         if (tls) {
-            capkit::kv::server<replica, capkit::tls_security> server(
-                io, o, make_logger(o.id, level), *tls);
+            capkit::kv::server<replica, capkit::tls_security> server(io, o, logger, *tls,
+                                                                     std::move(recovered));
             run(server);
         } else {
-            capkit::kv::server<replica> server(io, o, make_logger(o.id, level));
+            capkit::kv::server<replica> server(io, o, logger, {}, std::move(recovered));
             run(server);
         }
     });
     if (!found)
         throw usage_error("no preset called " + a.preset + " (capkit-kv presets lists them)");
-    return 0;
+    return status;
 }
 
 int presets() {
@@ -360,6 +449,13 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--tombstone-grace-ms", sa.tombstone_grace_ms,
                           "erase a deleted key's tombstones once every replica holds them and "
                           "they are this old (default 0: kept for ever; lww presets only)");
+    serve_cmd->add_option("--data", sa.data,
+                          "keep the keys in RocksDB in this directory (created if missing) and "
+                          "recover them on restart (default: in memory only)");
+    serve_cmd->add_option("--sync", sa.sync,
+                          "with --data, when a write is fsynced: always (before it is "
+                          "acknowledged; the default), periodic:MS (every MS milliseconds), "
+                          "never (left to the operating system)");
     serve_cmd->add_flag("--insecure", sa.insecure,
                         "accept plain TCP on addresses that are not loopback");
 

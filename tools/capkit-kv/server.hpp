@@ -34,6 +34,8 @@ struct server_options {
     tcp_address client;                    ///< where Redis clients reach it
     std::map<node_id, tcp_address> peers;  ///< the other nodes
     std::string preset;
+    /// Where the replica keeps its keys, for INFO (executor_options::storage).
+    std::string storage = "memory";
     tcp_options transport{};
     replica_options replica{};
     resp::limits client_limits{};
@@ -49,6 +51,9 @@ struct server_options {
 /// handshake_client admits only client certificates on the client port). stop() stops accepting
 /// clients and reading commands, waits (up to drain_timeout) for the answers to those already
 /// received and for their replies and messages to be written, then closes everything.
+///
+/// The node starts on `recovered` (its storage's table opened on a directory, say); a storage
+/// write that fails throws out of the io_context's run(), and no reply depending on it is sent.
 template <class Replica, class Security = plain_tcp>
 class server {
     using transport_type = tcp_transport<typename Replica::message, Security>;
@@ -59,13 +64,15 @@ class server {
 
 public:
     server(boost::asio::io_context& io, server_options options, tcp_logger log,
-           Security security = {})
+           Security security = {}, typename Replica::durable_state recovered = {})
         : options_(std::move(options)),
           log_(std::move(log)),
           security_(security),
           net_(io, options_.id, options_.listen, options_.transport, log_, std::move(security)),
-          node_(options_.id, net_, options_.replica),
-          exec_(node_, executor_options{options_.preset, [this] { return net_.peers_up(); }}),
+          node_(options_.id, net_, options_.replica, std::move(recovered)),
+          exec_(node_, executor_options{.preset = options_.preset,
+                                        .peers_up = [this] { return net_.peers_up(); },
+                                        .storage = options_.storage}),
           clients_(net_.strand()),
           drain_timer_(net_.strand()) {
         listen_on(clients_, options_.client);
