@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -41,15 +42,36 @@ public:
         if (it != hints_.end()) {
             join_into<Resolver>(it->second.state, s);
             unsend(it->second);  // the replica must get the join, not the older state
+            changed(it->first);
             return true;
         }
         if (hints_.size() >= options_.max_hints) {
             ++dropped_;
             return false;
         }
-        hints_.emplace(std::pair{owner, key}, hint{s, now});
+        auto [at, _] = hints_.emplace(std::pair{owner, key}, hint{s, now});
         ++stored_;
+        changed(at->first);
         return true;
+    }
+
+    /// Takes back a hint a restarted node found in its storage: its age counts from the next
+    /// tick (the clock of the run that wrote it is gone).
+    void restore(node_id owner, const Key& key, const State& s) {
+        if (add(owner, key, s, unknown_age)) restored_ = true;
+    }
+
+    /// From now on, records which hints change, for a node that writes them through to storage
+    /// (take_changed()).
+    void journal() { journal_ = true; }
+
+    /// The (owner, key) of each hint added, joined or dropped since the last call.
+    std::vector<std::pair<node_id, Key>> take_changed() { return std::exchange(changed_, {}); }
+
+    /// The state kept for `owner` under `key`, or null.
+    const State* find(node_id owner, const Key& key) const {
+        auto it = hints_.find(std::pair{owner, key});
+        return it == hints_.end() ? nullptr : &it->second.state;
     }
 
     /// Drops the hints past max_age and sends, to each reachable replica, the hints not sent
@@ -58,9 +80,13 @@ public:
     void tick(time_point now, Reachable&& reachable, Send&& send) {
         if (next_ && now < *next_) return;
         next_ = now + options_.retry;
+        if (std::exchange(restored_, false))
+            for (auto& [where, h] : hints_)
+                if (h.since == unknown_age) h.since = now;
         dropped_ += boost::unordered::erase_if(hints_, [&](const auto& entry) {
             bool old = now - entry.second.since > options_.max_age;
             if (old && entry.second.sequence) in_flight_.erase(entry.second.sequence);
+            if (old) changed(entry.first);
             return old;
         });
         std::size_t sent = 0;
@@ -81,6 +107,7 @@ public:
     void acked(node_id from, std::uint64_t sequence) {
         auto f = in_flight_.find(sequence);
         if (f == in_flight_.end() || f->second.first != from) return;
+        changed(f->second);
         hints_.erase(f->second);
         in_flight_.erase(f);
         ++delivered_;
@@ -105,6 +132,12 @@ private:
         time_point sent{};
     };
 
+    static constexpr time_point unknown_age = time_point::min();
+
+    void changed(const std::pair<node_id, Key>& where) {
+        if (journal_) changed_.push_back(where);
+    }
+
     void unsend(hint& h) {
         if (h.sequence) in_flight_.erase(h.sequence);
         h.sequence = 0;
@@ -116,6 +149,9 @@ private:
     std::optional<time_point> next_;
     std::uint64_t last_sequence_ = 0;
     std::uint64_t stored_ = 0, delivered_ = 0, dropped_ = 0;
+    bool restored_ = false;
+    bool journal_ = false;
+    std::vector<std::pair<node_id, Key>> changed_;  // while journal_
 };
 
 }  // namespace capkit::detail

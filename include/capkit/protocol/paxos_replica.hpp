@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -18,6 +19,7 @@
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
+#include <capkit/protocol/durable_meta.hpp>
 #include <capkit/protocol/paxos_messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
@@ -104,7 +106,12 @@ public:
           counter_(recovered.counter),
           floor_(recovered.floor),
           table_(std::move(recovered.table)),
-          next_sequence_(detail::first_sequence(options.incarnation)) {}
+          next_sequence_(detail::first_sequence(options.incarnation)) {
+        // On a table with records of its own (rocksdb_storage), what the last run made durable.
+        counter_ = std::max(counter_, detail::load_meta(table_, counter_record, std::uint64_t{0}));
+        ballot_ceiling_ = counter_;
+        floor_ = std::max(floor_, detail::load_meta(table_, floor_record, ballot{}));
+    }
 
     /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, floor_, counter_}; }
@@ -343,6 +350,7 @@ private:
         ++op.attempt;
         op.ph = phase::prepare;
         op.b = ballot{++counter_, self_};
+        lease_ballots();
         op.answered.clear();
         op.oks = 0;
         op.best = {};
@@ -423,8 +431,11 @@ private:
     void on_erase(const protocol::erase<Key, Value>& e) {
         const slot* s = table_.find(e.key);
         if (!s || s->promised != e.b || s->accepted != e.b || s->value) return;  // moved on
+        if (e.b > floor_) {
+            floor_ = e.b;
+            detail::save_meta(table_, floor_record, floor_);  // before the promise it replaces goes
+        }
         table_.erase(e.key);
-        floor_ = std::max(floor_, e.b);
         ++stats_.erased;
     }
 
@@ -530,6 +541,19 @@ private:
 
     void send(node_id to, message m) { io_.send(to, std::move(m)); }
 
+    // A restarted proposer must not reuse a ballot (its acceptors would take a second value under
+    // it), so counters are leased in blocks: the ceiling is durable before a ballot below it goes
+    // out, and a restart starts above it. One record write per ballot_lease ballots.
+    void lease_ballots() {
+        if (counter_ <= ballot_ceiling_ || !detail::persists_meta(table_)) return;
+        ballot_ceiling_ = counter_ + ballot_lease;
+        detail::save_meta(table_, counter_record, ballot_ceiling_);
+    }
+
+    static constexpr std::string_view counter_record = "capkit.paxos.ballot_ceiling";
+    static constexpr std::string_view floor_record = "capkit.paxos.erase_floor";
+    static constexpr std::uint64_t ballot_lease = 1024;
+
     void drain_local(time_point now) {
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
     }
@@ -538,8 +562,9 @@ private:
     replica_options options_;
     detail::replica_io<message, n> io_;
     detail::rng rng_;
-    std::uint64_t counter_ = 0;  // the highest ballot counter seen, so new ballots outbid it
-    ballot floor_{};             // see highest_seen
+    std::uint64_t counter_ = 0;         // the highest ballot counter seen, so new ballots outbid it
+    ballot floor_{};                    // see highest_seen
+    std::uint64_t ballot_ceiling_ = 0;  // counters up to it are durably leased (lease_ballots)
     table_type table_;
     std::map<std::uint64_t, operation> ops_;
     std::uint64_t next_sequence_;

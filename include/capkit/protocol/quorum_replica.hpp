@@ -23,6 +23,7 @@
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/anti_entropy.hpp>
+#include <capkit/protocol/durable_meta.hpp>
 #include <capkit/protocol/hints.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
@@ -123,6 +124,7 @@ public:
         if (options.tombstone_gc.grace.count() > 0)
             bounds.max_age = std::min(bounds.max_age, options.tombstone_gc.grace / 2);
         hints_.set_options(bounds);
+        recover_records();
         anti_entropy_.rebuild(table_);
         if constexpr (!holds_crdt) tombstone_gc_.rebuild(table_);
     }
@@ -463,7 +465,11 @@ private:
                 !detail::is_tombstone<resolver>(s))
                 return;
             if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
-                purged_floor_ = std::max(purged_floor_, s.stamp);
+                if (s.stamp > purged_floor_) {
+                    purged_floor_ = s.stamp;
+                    // Durable before the tombstone goes, or a restart could stamp below it.
+                    detail::save_meta(table_, purge_floor_record, purged_floor_);
+                }
                 if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
             }
             table_.erase(key);
@@ -477,6 +483,48 @@ private:
         stats_.hints_stored = hints_.stored();
         stats_.hints_delivered = hints_.delivered();
         stats_.hints_dropped = hints_.dropped();
+        if constexpr (detail::keeps_meta<table_type>) {
+            // Hints are records of the table too, one per (replica, key), so a restarted
+            // coordinator still hands them off (journaled only on a persistent table).
+            for (const auto& where : hints_.take_changed()) {
+                std::vector<std::byte> name(hint_prefix.size());
+                std::ranges::copy(detail::as_bytes(hint_prefix), name.begin());
+                wire::encode(where, name);
+                if (const state* s = hints_.find(where.first, where.second))
+                    detail::save_meta(table_, detail::as_chars(name), *s);
+                else
+                    table_.erase_meta(detail::as_chars(name));
+            }
+        }
+    }
+
+    // ---- what a restart must find again beyond the keys (capkit/protocol/durable_meta.hpp) ----
+
+    static constexpr std::string_view purge_floor_record = "capkit.purge_floor";
+    static constexpr std::string_view hint_prefix = "capkit.hint.";
+
+    // The last ABD tag needs no record: the coordinator is one of the key's replicas and stores
+    // its write before anyone acknowledges it, so a restarted node's read finds its last tag in
+    // its own copy, unless a purge erased that copy, and the purge floor covers that.
+    void recover_records() {
+        if (!detail::persists_meta(table_)) return;
+        if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
+            purged_floor_ = std::max(
+                purged_floor_, detail::load_meta(table_, purge_floor_record, hlc::timestamp{}));
+            if constexpr (abd) last_tag_ = std::max(last_tag_, purged_floor_);
+        }
+        if constexpr (hinted) {
+            if constexpr (detail::keeps_meta<table_type>) {
+                table_.for_each_meta([&](std::string_view name, std::string_view bytes) {
+                    if (!name.starts_with(hint_prefix)) return;
+                    auto where = detail::decode_meta<std::pair<node_id, Key>>(
+                        name, name.substr(hint_prefix.size()));
+                    hints_.restore(where.first, where.second,
+                                   detail::decode_meta<state>(name, bytes));
+                });
+            }
+            hints_.journal();
+        }
     }
 
     // Anti-entropy: a peer's states of the buckets where the trees differ. Joined here, then, if

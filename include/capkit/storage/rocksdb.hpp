@@ -370,6 +370,12 @@ public:
         return true;
     }
 
+    /// Calls `f(name, bytes)` on every named byte string, in name order.
+    template <class F>
+    void for_each_meta(F&& f) const {
+        for (const auto& [name, bytes] : meta_) f(std::string_view(name), std::string_view(bytes));
+    }
+
     /// fsyncs the WAL now: every change made so far survives a power loss (already so under
     /// every_write). Nothing to do for a table that persists nothing.
     storage_result<void> sync() { return handle_ ? handle_->sync() : storage_result<void>{}; }
