@@ -17,9 +17,12 @@ namespace capkit {
 
 /// When a simulated node's writes become durable; a crash loses the rest.
 struct sync_policy {
-    enum class mode { always, interval, never };
+    enum class mode { always, interval, group, never };
     /// always: before every reply, as an fsync per write would (a crash loses nothing
-    /// acknowledged); interval: every `every` of virtual time; never: nothing survives a crash.
+    /// acknowledged); interval: every `every` of virtual time, replies not waiting for it;
+    /// group: group commit (replica_options::group_commit with window `every`): writes become
+    /// durable together at most `every` after the first, and the node's replies wait for that
+    /// (nothing acknowledged is lost); never: nothing survives a crash.
     mode when = mode::always;
     std::chrono::nanoseconds every = std::chrono::milliseconds(100);
 };
@@ -40,10 +43,12 @@ public:
     sim_cluster(network_type& net, replica_options options, sync_policy sync = {},
                 bool perfect_failure_detector = true)
         : net_(net), options_(options), sync_(sync), tell_(perfect_failure_detector) {
+        if (sync_.when == sync_policy::mode::group) options_.group_commit.window = sync_.every;
         for (node_id i = 0; i < size; ++i) {
             nodes_.push_back(std::make_unique<node_type>(i, net_, options_));
             durable_.emplace_back();
             incarnation_.push_back(0);
+            keep_group_syncs(i);
         }
         if (sync_.when == sync_policy::mode::interval) schedule_sync();
     }
@@ -106,7 +111,14 @@ private:
         replica_options o = options_;
         o.incarnation = ++incarnation_[i];
         nodes_[i] = std::make_unique<node_type>(i, net_, o, std::move(state));
+        keep_group_syncs(i);
         tell_reachability();
+    }
+
+    // Under group commit, what node `i` has at each of its syncs is what a crash leaves it.
+    void keep_group_syncs(node_id i) {
+        if (sync_.when != sync_policy::mode::group) return;
+        replica(i).on_group_sync([this, i] { durable_[i] = replica(i).durable(); });
     }
 
     void schedule_sync() {

@@ -139,6 +139,12 @@ TEST_CASE("an empty object is the default scenario", "[check][lab][scenario]") {
     CHECK(f.latency.max == lab::milliseconds(7));
 }
 
+TEST_CASE("scenario: group commit takes its window from interval_ms", "[check][lab][scenario]") {
+    auto s = lab::parse_scenario(R"({"storage": {"sync": "group", "interval_ms": 5}})");
+    CHECK(s.storage.policy == lab::durability::sync::group);
+    CHECK(s.storage.interval == lab::milliseconds(5));
+}
+
 TEST_CASE("malformed scenarios: the message names the field and what is wrong",
           "[check][lab][scenario]") {
     // Each input, then words its message must contain: the field first.
@@ -173,7 +179,7 @@ TEST_CASE("malformed scenarios: the message names the field and what is wrong",
         {R"({"latency": {"ms": 3}})", {"latency.ms", "fixed"}},
         {R"({"latency": {"shape": "uniform", "tail": 0.5}})", {"latency.tail", "long_tailed"}},
         {R"({"latency": {"shape": "long_tailed", "tail": 2}})", {"latency.tail", "probability"}},
-        {R"({"storage": {"sync": "sometimes"}})", {"storage.sync", "always"}},
+        {R"({"storage": {"sync": "sometimes"}})", {"storage.sync", "always", "group"}},
         {R"({"storage": {"interval_ms": 10}})", {"storage.interval_ms", "interval"}},
         {R"({"nemesis": {"at_ms": 1, "heal": true}})", {"nemesis", "must be an array"}},
         {R"({"nemesis": [{"heal": true}]})", {"nemesis[0].at_ms", "missing"}},

@@ -150,19 +150,30 @@ void add_tls_options(CLI::App* app, tls_args& t, const char* whose) {
 // persists nothing, as memory's would (one instantiation per preset, not two).
 using kv_storage = capkit::rocksdb_storage;
 
-// --sync always | periodic:MS | never, the table's every_write, periodic{MS}, none.
-capkit::rocksdb_storage::sync_policy parse_sync(const std::string& s) {
-    if (s == "always") return capkit::rocksdb_storage::every_write{};
-    if (s == "never") return capkit::rocksdb_storage::none{};
-    if (s == "periodic") return capkit::rocksdb_storage::periodic{};
-    if (s.starts_with("periodic:")) {
-        std::string_view ms = std::string_view(s).substr(9);
+// --sync always | periodic:MS | group:MS | never: the table's every_write, periodic{MS}, none;
+// group:MS is none plus the replica's group commit (replica_options::group_commit), which
+// fsyncs the table every MS at most and holds the node's replies until it has.
+struct sync_choice {
+    capkit::rocksdb_storage::sync_policy table;
+    std::chrono::milliseconds group_window{0};
+};
+sync_choice parse_sync(const std::string& s) {
+    if (s == "always") return {capkit::rocksdb_storage::every_write{}};
+    if (s == "never") return {capkit::rocksdb_storage::none{}};
+    if (s == "periodic") return {capkit::rocksdb_storage::periodic{}};
+    auto ms_after = [&](std::string_view prefix) -> std::optional<std::chrono::milliseconds> {
+        if (!s.starts_with(prefix)) return std::nullopt;
+        std::string_view ms = std::string_view(s).substr(prefix.size());
         unsigned v = 0;
         auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), v);
         if (ec == std::errc{} && end == ms.data() + ms.size() && v > 0)
-            return capkit::rocksdb_storage::periodic{std::chrono::milliseconds(v)};
-    }
-    throw usage_error("--sync: '" + s + "' is not always, periodic:MS (MS at least 1) or never");
+            return std::chrono::milliseconds(v);
+        return std::nullopt;
+    };
+    if (auto ms = ms_after("periodic:")) return {capkit::rocksdb_storage::periodic{*ms}};
+    if (auto ms = ms_after("group:")) return {capkit::rocksdb_storage::none{}, *ms};
+    throw usage_error("--sync: '" + s +
+                      "' is not always, periodic:MS, group:MS (MS at least 1) or never");
 }
 #else
 using kv_storage = capkit::memory;
@@ -198,7 +209,10 @@ int serve(const serve_args& a) {
 #if CAPKIT_KV_ROCKSDB
     const std::string sync_text = a.sync.empty() ? "always" : a.sync;
     const auto sync = parse_sync(sync_text);
-    if (!a.data.empty()) o.storage = "rocksdb sync=" + sync_text + " dir=" + a.data;
+    if (!a.data.empty()) {
+        o.storage = "rocksdb sync=" + sync_text + " dir=" + a.data;
+        o.replica.group_commit.window = sync.group_window;
+    }
 #else
     if (!a.data.empty())
         throw usage_error("--data " + a.data +
@@ -250,7 +264,7 @@ int serve(const serve_args& a) {
                 throw usage_error("--data " + a.data +
                                   ": cannot create the directory: " + made.message());
             capkit::rocksdb_storage::options opened;
-            opened.sync = sync;
+            opened.sync = sync.table;
             // RocksDB's own info log (DIR/LOG) stays quiet: on a full disk its writes fail first,
             // and Debian's librocksdb (built with assertions) then aborts in the next log line
             // instead of returning the write's error to the table. The node logs on stderr.
@@ -454,8 +468,9 @@ int main(int argc, char** argv) {
                           "recover them on restart (default: in memory only)");
     serve_cmd->add_option("--sync", sa.sync,
                           "with --data, when a write is fsynced: always (before it is "
-                          "acknowledged; the default), periodic:MS (every MS milliseconds), "
-                          "never (left to the operating system)");
+                          "acknowledged; the default), periodic:MS (every MS milliseconds, "
+                          "acknowledged before), group:MS (group commit: every MS at most, "
+                          "acknowledged after), never (left to the operating system)");
     serve_cmd->add_flag("--insecure", sa.insecure,
                         "accept plain TCP on addresses that are not loopback");
 

@@ -192,6 +192,7 @@ private:
         sync_policy s;
         s.when = d.policy == durability::sync::always     ? sync_policy::mode::always
                  : d.policy == durability::sync::interval ? sync_policy::mode::interval
+                 : d.policy == durability::sync::group    ? sync_policy::mode::group
                                                           : sync_policy::mode::never;
         s.every = d.interval;
         return s;

@@ -67,9 +67,11 @@ struct fault {
 
 /// When a node's writes become durable: a crash loses the rest.
 struct durability {
-    enum class sync { always, interval, never };
+    enum class sync { always, interval, group, never };
     sync policy = sync::always;  ///< always: before every reply (an fsync per write)
-    milliseconds interval{100};  ///< interval: every this long
+    /// interval: every this long, replies not waiting; group: group commit with this window
+    /// (writes durable together, replies held until they are).
+    milliseconds interval{100};
 };
 
 /// A whole experiment: run each configuration on `seeds` seeds, from `first_seed`.

@@ -306,18 +306,21 @@ inline durability parse_storage(const boost::json::value& v, const std::string& 
             d.policy = durability::sync::always;
         } else if (s == "interval") {
             d.policy = durability::sync::interval;
+        } else if (s == "group") {
+            d.policy = durability::sync::group;
         } else if (s == "never") {
             d.policy = durability::sync::never;
         } else {
             throw scenario_error(r.path("sync"), "\"" + s +
                                                      "\" is not a sync policy: use \"always\", "
-                                                     "\"interval\" or \"never\"");
+                                                     "\"interval\", \"group\" or \"never\"");
         }
     }
     if (auto* x = r.get("interval_ms")) {
         d.interval = json_ms(*x, r.path("interval_ms"), 1);
-        if (d.policy != durability::sync::interval) {
-            throw scenario_error(r.path("interval_ms"), "applies only to \"sync\": \"interval\"");
+        if (d.policy != durability::sync::interval && d.policy != durability::sync::group) {
+            throw scenario_error(r.path("interval_ms"),
+                                 "applies only to \"sync\": \"interval\" or \"group\"");
         }
     }
     r.done();

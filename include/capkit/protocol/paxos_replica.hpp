@@ -20,6 +20,7 @@
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/durable_meta.hpp>
+#include <capkit/protocol/group_commit.hpp>
 #include <capkit/protocol/paxos_messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
@@ -106,12 +107,17 @@ public:
           counter_(recovered.counter),
           floor_(recovered.floor),
           table_(std::move(recovered.table)),
-          next_sequence_(detail::first_sequence(options.incarnation)) {
+          next_sequence_(detail::first_sequence(options.incarnation)),
+          group_(options) {
         // On a table with records of its own (rocksdb_storage), what the last run made durable.
         counter_ = std::max(counter_, detail::load_meta(table_, counter_record, std::uint64_t{0}));
         ballot_ceiling_ = counter_;
         floor_ = std::max(floor_, detail::load_meta(table_, floor_record, ballot{}));
     }
+
+    /// Calls `f` at each group commit's sync (replica_options::group_commit), after the table's:
+    /// the simulator copies the durable state there.
+    void on_group_sync(std::function<void()> f) { group_.on_sync(std::move(f)); }
 
     /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, floor_, counter_}; }
@@ -206,6 +212,7 @@ public:
 
     /// Fails requests past their deadline and restarts those whose backoff is over.
     void tick(time_point now) {
+        if (group_.tick(now, table_, io_)) stats_.group_syncs = group_.syncs();
         std::vector<std::uint64_t> due;
         for (const auto& [seq, op] : ops_)
             if (op.deadline <= now || (op.ph == phase::backoff && op.retry_at <= now))
@@ -228,6 +235,7 @@ public:
             auto at = op.ph == phase::backoff ? std::min(op.retry_at, op.deadline) : op.deadline;
             if (!next || at < *next) next = at;
         }
+        if (auto g = group_.next_round(); g && (!next || *g < *next)) next = g;
         return next;
     }
 
@@ -414,6 +422,7 @@ private:
         updated.promised = p.b;
         send(from,
              protocol::promise<Key, Value>{p.id, p.b, true, updated.accepted, updated.value, p.b});
+        group_.wrote();
         table_.put(p.key, std::move(updated));
     }
 
@@ -424,6 +433,7 @@ private:
             send(from, protocol::accepted<Key, Value>{a.id, a.b, false, highest_seen(s)});
             return;
         }
+        group_.wrote();
         table_.put(a.key, slot{a.b, a.b, std::move(a.value)});
         send(from, protocol::accepted<Key, Value>{a.id, a.b, true, a.b});
     }
@@ -435,6 +445,7 @@ private:
             floor_ = e.b;
             detail::save_meta(table_, floor_record, floor_);  // before the promise it replaces goes
         }
+        group_.wrote();
         table_.erase(e.key);
         ++stats_.erased;
     }
@@ -547,6 +558,7 @@ private:
     void lease_ballots() {
         if (counter_ <= ballot_ceiling_ || !detail::persists_meta(table_)) return;
         ballot_ceiling_ = counter_ + ballot_lease;
+        group_.wrote();
         detail::save_meta(table_, counter_record, ballot_ceiling_);
     }
 
@@ -556,6 +568,7 @@ private:
 
     void drain_local(time_point now) {
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
+        group_.settle(now, io_);
     }
 
     node_id self_;
@@ -568,6 +581,7 @@ private:
     table_type table_;
     std::map<std::uint64_t, operation> ops_;
     std::uint64_t next_sequence_;
+    detail::group_commit group_;
     replica_stats stats_;
     // Shared with pending completions, so one that runs after the replica moved stays valid.
     std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();

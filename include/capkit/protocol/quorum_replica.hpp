@@ -24,6 +24,7 @@
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/anti_entropy.hpp>
 #include <capkit/protocol/durable_meta.hpp>
+#include <capkit/protocol/group_commit.hpp>
 #include <capkit/protocol/hints.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
@@ -118,7 +119,8 @@ public:
           anti_entropy_(self, n, options.anti_entropy),
           tombstone_gc_(self, options.tombstone_gc),
           purged_floor_(recovered.purged_floor),
-          hints_(std::move(recovered.hints)) {
+          hints_(std::move(recovered.hints)),
+          group_(options) {
         hint_options bounds = options.hints;
         // A hint of a deleted value must not outlive the tombstones that supersede it.
         if (options.tombstone_gc.grace.count() > 0)
@@ -131,6 +133,10 @@ public:
 
     /// Keys this replica holds a state for, tombstones included.
     std::size_t stored_keys() const noexcept { return table_.size(); }
+
+    /// Calls `f` at each group commit's sync (replica_options::group_commit), after the table's:
+    /// the simulator copies the durable state there.
+    void on_group_sync(std::function<void()> f) { group_.on_sync(std::move(f)); }
 
     /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, last_tag_, hints_, purged_floor_}; }
@@ -203,6 +209,7 @@ public:
 
     /// Fails the requests whose deadline has passed; starts an anti-entropy round when due.
     void tick(time_point now) {
+        if (group_.tick(now, table_, io_)) stats_.group_syncs = group_.syncs();
         std::vector<std::uint64_t> due;
         for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it)
             due.push_back(it->second);
@@ -244,6 +251,7 @@ public:
         earliest(anti_entropy_.next_round());
         earliest(tombstone_gc_.next_round());
         if constexpr (hinted) earliest(hints_.next_round());
+        earliest(group_.next_round());
         return first;
     }
 
@@ -472,6 +480,7 @@ private:
                 }
                 if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
             }
+            group_.wrote();
             table_.erase(key);
             anti_entropy_.erased(key);
             tombstone_gc_.erased(key);
@@ -487,6 +496,7 @@ private:
             // Hints are records of the table too, one per (replica, key), so a restarted
             // coordinator still hands them off (journaled only on a persistent table).
             for (const auto& where : hints_.take_changed()) {
+                group_.wrote();
                 std::vector<std::byte> name(hint_prefix.size());
                 std::ranges::copy(detail::as_bytes(hint_prefix), name.begin());
                 wire::encode(where, name);
@@ -545,6 +555,7 @@ private:
             if (!clock_.update(incoming.stamp, now)) ++stats_.clock_refusals;
         }
         bool changed = true;
+        group_.wrote();
         table_.update(key, [&](state& stored, bool fresh) {
             if (fresh) {
                 stored = std::forward<S>(incoming);
@@ -708,6 +719,7 @@ private:
 
     void drain_local(time_point now) {
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
+        group_.settle(now, io_);
     }
 
     node_id self_;
@@ -726,6 +738,7 @@ private:
     detail::tombstone_gc<Key, state, resolver, n> tombstone_gc_;
     hlc::timestamp purged_floor_{};  // the highest stamp of a tombstone this node erased
     hint_store hints_;
+    detail::group_commit group_;
 };
 
 }  // namespace capkit

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -48,19 +50,59 @@ public:
         }
     }
 
-    std::vector<outgoing> take_messages() { return std::exchange(outbox_, {}); }
+    std::vector<outgoing> take_messages() {
+        if (!held_) {
+            free_messages_ = 0;
+            return std::exchange(outbox_, {});
+        }
+        std::vector<outgoing> out(std::make_move_iterator(outbox_.begin()),
+                                  std::make_move_iterator(outbox_.begin() + free_messages_));
+        outbox_.erase(outbox_.begin(), outbox_.begin() + free_messages_);
+        free_messages_ = 0;
+        return out;
+    }
 
     /// Hands each message to `f(to, message&&)`, keeping the buffer's capacity. `f` must not
     /// feed this replica (transports queue, never deliver inside send).
     template <class F>
     void drain_messages(F&& f) {
+        if (held_) {
+            for (std::size_t i = 0; i < free_messages_; ++i)
+                f(outbox_[i].to, std::move(outbox_[i].m));
+            outbox_.erase(outbox_.begin(), outbox_.begin() + free_messages_);
+            free_messages_ = 0;
+            return;
+        }
         for (auto& out : outbox_) f(out.to, std::move(out.m));
         outbox_.clear();
+        free_messages_ = 0;
     }
 
     /// Owes the client `done` (run later by whoever drives the replica).
     void complete(std::function<void()> done) { done_.push_back(std::move(done)); }
-    std::vector<std::function<void()>> take_completions() { return std::exchange(done_, {}); }
+    std::vector<std::function<void()>> take_completions() {
+        if (!held_) {
+            free_completions_ = 0;
+            return std::exchange(done_, {});
+        }
+        std::vector<std::function<void()>> out(
+            std::make_move_iterator(done_.begin()),
+            std::make_move_iterator(done_.begin() + free_completions_));
+        done_.erase(done_.begin(), done_.begin() + free_completions_);
+        free_completions_ = 0;
+        return out;
+    }
+
+    /// Keeps the messages and completions queued from now on (and those queued since the last
+    /// take) in this node until release() (group commit: until what they acknowledge is
+    /// durable). Messages to itself still go round.
+    void hold() noexcept { held_ = true; }
+    /// Lets out everything queued so far, even if the same step holds again afterwards.
+    void release() noexcept {
+        held_ = false;
+        free_messages_ = outbox_.size();
+        free_completions_ = done_.size();
+    }
 
     void set_reachable(node_id peer, bool reachable) {
         if (peer < N) reachable_[peer] = reachable;
@@ -73,6 +115,9 @@ private:
     std::deque<Message> local_;
     std::vector<std::function<void()>> done_;
     std::array<bool, N> reachable_{};
+    bool held_ = false;
+    // While held: how many of the first messages and completions a release let out already.
+    std::size_t free_messages_ = 0, free_completions_ = 0;
 };
 
 }  // namespace capkit::detail

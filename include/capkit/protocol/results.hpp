@@ -74,6 +74,14 @@ struct hint_options {
     std::chrono::nanoseconds retry = std::chrono::milliseconds(200);  ///< between handoff tries
 };
 
+/// Group commit: a replica's writes are made durable together (its table's sync(), one fsync)
+/// at most `window` after the first of them, and nothing the replica says meanwhile (replies,
+/// acknowledgements, client completions) leaves it before, so no acknowledgement promises what a
+/// crash could take back. Off (0) by default: the table's own sync policy then decides.
+struct group_commit_options {
+    std::chrono::nanoseconds window{0};
+};
+
 struct replica_options {
     /// How long a request may wait for its quorum before it fails.
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(1);
@@ -95,6 +103,8 @@ struct replica_options {
     tombstone_gc_options tombstone_gc{};
     /// Hinted handoff's bounds (configurations with capkit::sloppy).
     hint_options hints{};
+    /// Group commit (off unless its window is set).
+    group_commit_options group_commit{};
 };
 
 namespace detail {
@@ -117,8 +127,9 @@ struct replica_stats {
     std::uint64_t hints_stored = 0;         ///< writes kept for an unreachable replica
     std::uint64_t hints_delivered = 0;      ///< hints the replica acknowledged
     std::uint64_t hints_dropped = 0;        ///< hints beyond max_hints or max_age
-    std::uint64_t retries = 0;  ///< serial: rounds restarted after losing to a higher ballot
-    std::uint64_t erased = 0;   ///< serial: deleted keys whose registers were collected
+    std::uint64_t retries = 0;      ///< serial: rounds restarted after losing to a higher ballot
+    std::uint64_t erased = 0;       ///< serial: deleted keys whose registers were collected
+    std::uint64_t group_syncs = 0;  ///< group commit: syncs, each releasing what waited for it
 };
 
 }  // namespace capkit

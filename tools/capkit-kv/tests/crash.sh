@@ -5,11 +5,12 @@
 # Also: INFO's storage line; a directory held by a running node, one that is not a capkit store,
 # one whose records another preset wrote, a bad --sync and --sync without --data all exit 2 with
 # a sentence.
-# Usage: crash.sh CAPKIT_KV PRESET
+# Usage: crash.sh CAPKIT_KV PRESET [SYNC]   (SYNC: always, the default, or group:MS)
 # NO_DATA=1 restarts the nodes without --data: the check must then fail (a control, run by hand).
 set -euo pipefail
 kv=$1
 preset=${2:-cp-linearizable}
+sync=${3:-always}
 here=$(dirname "$0")
 source "$here/lib.sh"
 clients=6  # two per node
@@ -25,7 +26,7 @@ start() {  # node [serve options...]
   pids[$n]=$!
 }
 with_data() {  # node
-  [[ ${NO_DATA:-0} == 1 && ${restarted:-0} == 1 ]] || echo --data "$work/data$1" --sync always
+  [[ ${NO_DATA:-0} == 1 && ${restarted:-0} == 1 ]] || echo --data "$work/data$1" --sync "$sync"
 }
 cli() {  # node args...
   local n=$1
@@ -54,13 +55,13 @@ refused() {  # expected-sentence serve-options...: serve must exit 2 saying it
 for i in 0 1 2; do start $i $(with_data $i); done
 for i in 0 1 2; do wait_ready $i; done
 line=$(cli 0 info server | tr -d '\r' | grep '^storage:')
-[[ $line == "storage:rocksdb sync=always dir=$work/data0" ]] || fail "INFO says '$line'"
+[[ $line == "storage:rocksdb sync=$sync dir=$work/data0" ]] || fail "INFO says '$line'"
 
 echo "what serve refuses"
 refused "$work/data0: cannot open" --data "$work/data0"  # node 0 holds it
 mkdir "$work/junk" && echo "not a manifest" >"$work/junk/CURRENT"
 refused "$work/junk: cannot open" --data "$work/junk"
-refused "--sync: 'sometimes' is not always, periodic:MS" --data "$work/other" --sync sometimes
+refused "--sync: 'sometimes' is not always, periodic:MS, group:MS" --data "$work/other" --sync sometimes
 refused "--sync never needs --data DIR" --sync never
 touch "$work/file"
 refused "cannot create the directory" --data "$work/file/data"
