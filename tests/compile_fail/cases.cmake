@@ -14,6 +14,10 @@ capkit_compile_fail(strong_without_overlap
                     "quorum_rules<capkit::strong, 5U?, 2U?, 3U?>")
 capkit_compile_fail(sloppy_with_strong "capkit::sloppy: a hint is not a replica a read can ask"
                     "handoff_rules<capkit::strong, capkit::sloppy>")
+capkit_compile_fail(sloppy_with_linearizable "capkit::sloppy: a hint is not a replica a read can ask"
+                    "handoff_rules<capkit::linearizable, capkit::sloppy>")
+capkit_compile_fail(sloppy_with_serial "capkit::sloppy: a hint is not a replica a read can ask"
+                    "handoff_rules<capkit::serial, capkit::sloppy>")
 capkit_compile_fail(serial_without_majority "capkit::serial needs majority read and write quorums"
                     "quorum_rules<capkit::serial, 5U?, 2U?, 4U?>")
 capkit_compile_fail(serial_with_crdt "need a totally ordered resolver \\(capkit::lww<>\\)"

@@ -1,0 +1,8 @@
+// sloppy (hinted handoff) breaks the overlap linearizable relies on: refused but with eventual.
+#include <capkit/policy/config.hpp>
+#ifdef CAPKIT_CONTROL
+using c = capkit::config<capkit::eventual, capkit::sloppy, capkit::quorum<3, 2, 2>>;
+#else
+using c = capkit::config<capkit::linearizable, capkit::sloppy, capkit::quorum<3, 2, 2>>;
+#endif
+static_assert(c::handoff::hinted);
