@@ -72,6 +72,39 @@ TEST_CASE("without sloppy, a replica back from a partition stays behind (the con
     CHECK(h.cluster.replica(0).stats().hints_stored == 0);
 }
 
+TEST_CASE(
+    "hinted handoff: a replica believed reachable that did not acknowledge by the deadline gets "
+    "a hint",
+    "[hints]") {
+    // Node 0's messages to node 2 are lost, while every node still believes node 2 reachable:
+    // no hint when the writes start, one for each when their deadline passes unacknowledged.
+    harness<ap_hinted> h;
+    h.net.cut_one_way(0, 2);
+    h.write_keys(0, 20);  // W = 1: acknowledged by node 0 itself
+    CHECK(h.cluster.replica(0).stats().hints_stored == 0);
+    h.net.run_for(2s);  // past request_timeout (1 s)
+    CHECK(h.cluster.replica(0).stats().hints_stored == 20);
+    CHECK(h.held_by(2) == 0);
+    h.heal();
+    h.net.run_for(1s);
+    CHECK(h.held_by(2) == 20);
+    CHECK(h.cluster.replica(0).stats().hints_delivered == 20);
+    // A replica that acknowledged in time gets no hint: node 1 had every write.
+    CHECK(h.held_by(1) == 20);
+    CHECK(h.cluster.replica(0).stats().hints_stored == 20);
+}
+
+TEST_CASE("without sloppy, a lost write message leaves the replica behind (the control)",
+          "[hints]") {
+    harness<ap_strict> h;
+    h.net.cut_one_way(0, 2);
+    h.write_keys(0, 20);
+    h.net.run_for(2s);
+    h.heal();
+    h.net.run_for(1s);
+    CHECK(h.held_by(2) == 0);
+}
+
 TEST_CASE("hinted handoff: hints beyond the count are dropped and counted", "[hints]") {
     capkit::replica_options o;
     o.hints.max_hints = 10;

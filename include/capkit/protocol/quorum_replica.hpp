@@ -214,7 +214,7 @@ public:
         for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it)
             due.push_back(it->second);
         std::ranges::sort(due);  // in request order
-        for (auto seq : due) expire(seq);
+        for (auto seq : due) expire(seq, now);
         auto reaches = [this](node_id peer) { return reachable(peer); };
         auto send_to = [this](node_id to, auto&& m) { send(to, std::forward<decltype(m)>(m)); };
         anti_entropy_.tick(now, reaches, send_to);
@@ -312,6 +312,9 @@ private:
         std::bitset<n> acked{};                            // write phase
         context written_context{};                         // what a put completes with
         bool answered = false;
+        // capkit::sloppy: the state a put wrote, for a hint to each target that does not
+        // acknowledge it before the deadline (the put stays until all have, or the deadline).
+        std::optional<state> hint_state{};
     };
 
     template <auto W>
@@ -400,6 +403,7 @@ private:
                 for (node_id to = 0; to < n; ++to)
                     if (!op.targets[to]) hints_.add(to, op.key, written, now);
                 count_hints();
+                op.hint_state = written;
             }
         }
         for (node_id to = 0; to < n; ++to)
@@ -619,6 +623,18 @@ private:
         if (!op || op->ph == phase::read) return;
         if (op->acked[from]) return;  // a duplicate counts once
         op->acked.set(from);
+        if (op->hint_state) {
+            // Hinted put: answered at W, kept until every target has it or the deadline hints
+            // the rest (expire).
+            if (!op->answered && op->acked.count() >= op->w) {
+                op->answered = true;
+                io_.complete([cb = std::move(op->on_write), ctx = op->written_context] {
+                    cb(write_result{ctx});
+                });
+            }
+            if ((op->acked & op->targets) == op->targets) forget(id.sequence);
+            return;
+        }
         if (op->acked.count() < op->w) return;
         if (op->ph == phase::write_back) {
             answer_read(*op);
@@ -675,10 +691,18 @@ private:
         ops_.erase(it);
     }
 
-    void expire(std::uint64_t seq) {
+    void expire(std::uint64_t seq, time_point now) {
         auto it = ops_.find(seq);
         if (it == ops_.end()) return;
         operation& op = it->second;
+        if (op.hint_state) {
+            // A replica believed reachable that did not acknowledge in time (its message or
+            // its reply was lost, or it is slow) gets the write as a hint, as one that was
+            // unreachable did (Cassandra hints a replica on a write timeout too).
+            for (node_id to = 0; to < n; ++to)
+                if (op.targets[to] && !op.acked[to]) hints_.add(to, op.key, *op.hint_state, now);
+            count_hints();
+        }
         if (!op.answered) {
             // A read, or an ABD write still in its read phase, had no effect: unavailable. A
             // write that was sent may still take effect: timeout.
