@@ -50,7 +50,9 @@ struct anti_entropy_options {
     /// Bandwidth bound per message: key states streamed (whole buckets; at least one bucket).
     std::size_t max_entries = 1024;
     /// Bandwidth bound per message: encoded bytes of the states streamed, well under the TCP
-    /// transport's queue (8 MiB) and frame (16 MiB) limits.
+    /// transport's queue (8 MiB) and frame (16 MiB) limits. A round is one chain of at most
+    /// ceil(depth / 4) probes and two entries messages, so it moves at most
+    /// ceil(depth / 4) * max_ranges * 256 bytes of hashes and 2 * max_bytes of states.
     std::size_t max_bytes = std::size_t{4} << 20;
 };
 
