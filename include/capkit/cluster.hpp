@@ -28,7 +28,10 @@ public:
     using read_result = typename Replica::read_result;
     using write_result = typename Replica::write_result;
     using update_result = typename Replica::update_result;
-    static constexpr unsigned size = Replica::n;
+    /// Nodes in the cluster: N, or replica_options::cluster_size with hash_ring placement.
+    static unsigned size_of(const replica_options& o) noexcept {
+        return o.cluster_size == 0 ? Replica::n : o.cluster_size;
+    }
 
     /// Synchronous calls through one node's coordinator.
     class client {
@@ -82,8 +85,8 @@ public:
     };
 
     explicit cluster(replica_options options = {}, time_source source = time_source::virtual_time)
-        : net_(source) {
-        for (node_id i = 0; i < size; ++i)
+        : net_(source), size_(size_of(options)) {
+        for (node_id i = 0; i < size_; ++i)
             nodes_.push_back(std::make_unique<node_type>(i, net_, options));
     }
 
@@ -109,12 +112,13 @@ public:
 
 private:
     void tell_reachability() {
-        for (node_id a = 0; a < size; ++a)
-            for (node_id b = 0; b < size; ++b)
+        for (node_id a = 0; a < size_; ++a)
+            for (node_id b = 0; b < size_; ++b)
                 replica(a).set_reachable(b, net_.linked(a, b) && net_.linked(b, a));
     }
 
     transport_type net_;
+    unsigned size_;
     std::vector<std::unique_ptr<node_type>> nodes_;
 };
 

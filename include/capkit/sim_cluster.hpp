@@ -38,13 +38,20 @@ public:
     using network_type = sim<typename Replica::message>;
     using node_type = node<Replica, network_type>;
     using durable_state = typename Replica::durable_state;
-    static constexpr unsigned size = Replica::n;
+    /// Nodes in the cluster: N, or replica_options::cluster_size with hash_ring placement.
+    static unsigned size_of(const replica_options& o) noexcept {
+        return o.cluster_size == 0 ? Replica::n : o.cluster_size;
+    }
 
     sim_cluster(network_type& net, replica_options options, sync_policy sync = {},
                 bool perfect_failure_detector = true)
-        : net_(net), options_(options), sync_(sync), tell_(perfect_failure_detector) {
+        : net_(net),
+          options_(options),
+          size_(size_of(options)),
+          sync_(sync),
+          tell_(perfect_failure_detector) {
         if (sync_.when == sync_policy::mode::group) options_.group_commit.window = sync_.every;
-        for (node_id i = 0; i < size; ++i) {
+        for (node_id i = 0; i < size_; ++i) {
             nodes_.push_back(std::make_unique<node_type>(i, net_, options_));
             durable_.emplace_back();
             incarnation_.push_back(0);
@@ -56,6 +63,8 @@ public:
     sim_cluster(const sim_cluster&) = delete;
     sim_cluster& operator=(const sim_cluster&) = delete;
 
+    /// How many nodes the cluster has (N, or M on a hash_ring).
+    unsigned nodes() const noexcept { return size_; }
     bool up(node_id i) const { return nodes_.at(i) != nullptr; }
     /// Node `i`, which must be up.
     node_type& node_at(node_id i) { return *nodes_.at(i); }
@@ -74,6 +83,12 @@ public:
     /// Brings node `i` back on its durable state (no-op if up).
     void restart(node_id i) {
         if (up(i)) return;
+        if (sync_.when == sync_policy::mode::group) {
+            // What it restarts on stays durable until its next group sync: a node that crashes
+            // again before writing must find it again (always and interval refill it otherwise).
+            bring_up(i, durable_[i] ? *durable_[i] : durable_state{});
+            return;
+        }
         bring_up(i, durable_[i] ? std::move(*durable_[i]) : durable_state{});
         durable_[i].reset();
     }
@@ -93,9 +108,9 @@ public:
     /// Tells every up node which peers it can reach both ways (when the detector is perfect).
     void tell_reachability() {
         if (!tell_) return;
-        for (node_id a = 0; a < size; ++a) {
+        for (node_id a = 0; a < size_; ++a) {
             if (!up(a)) continue;
-            for (node_id b = 0; b < size; ++b) replica(a).set_reachable(b, reaches(a, b));
+            for (node_id b = 0; b < size_; ++b) replica(a).set_reachable(b, reaches(a, b));
         }
     }
 
@@ -123,7 +138,7 @@ private:
 
     void schedule_sync() {
         net_.schedule(net_.now() + sync_.every, [this] {
-            for (node_id i = 0; i < size; ++i)
+            for (node_id i = 0; i < size_; ++i)
                 if (up(i)) durable_[i] = replica(i).durable();
             if (!stopped_) schedule_sync();
         });
@@ -136,6 +151,7 @@ public:
 private:
     network_type& net_;
     replica_options options_;
+    unsigned size_;
     sync_policy sync_;
     bool tell_;
     bool stopped_ = false;

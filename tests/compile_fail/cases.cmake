@@ -43,4 +43,6 @@ capkit_compile_fail(hash_ring_too_many_virtual_nodes
                     "capkit::hash_ring: VirtualNodes must be at most 65536"
                     "virtual_nodes_check<65537U?>")
 capkit_compile_fail(replica_with_hash_ring
-                    "capkit::quorum_replica: placement must be capkit::all_nodes")
+                    "capkit::serial: placement must be capkit::all_nodes")
+capkit_compile_fail(hash_ring_with_dvv
+                    "capkit::hash_ring: a node that does not own a key may coordinate its writes")

@@ -1,9 +1,9 @@
-// The replicas route to nodes 0 .. N-1 (all_nodes) and cannot yet place keys on N of M nodes.
+// serial's CASPaxos rounds run on all_nodes only; hash_ring placement is for the quorum levels.
 #include <capkit/protocol/replica.hpp>
 #include <string>
 #ifdef CAPKIT_CONTROL
-using r = capkit::replica<std::string, std::string, capkit::all_nodes>;
+using r = capkit::replica<std::string, std::string, capkit::serial, capkit::all_nodes>;
 #else
-using r = capkit::replica<std::string, std::string, capkit::hash_ring<> >;
+using r = capkit::replica<std::string, std::string, capkit::serial, capkit::hash_ring<> >;
 #endif
 static_assert(sizeof(r) > 0);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -175,4 +176,41 @@ TEST_CASE("hinted handoff under W = 2: the siblings a replica missed reach it", 
         auto key = "key" + std::to_string(k);
         CHECK(*h.cluster.replica(2).find(key) == *h.cluster.replica(0).find(key));
     }
+}
+
+TEST_CASE(
+    "hinted handoff: a hint made at a write's deadline is as old as the write, so it cannot "
+    "outlive a collected tombstone",
+    "[hints][tombstone_gc]") {
+    // From a review: node 0's messages to node 2 are lost, so its write of 7 gets a hint for
+    // node 2 at the deadline (4 s later). The key is deleted and its tombstone collected after
+    // the grace period (4.1 s; hints live at most grace / 2). Dated at the deadline, the hint
+    // outlived the collection and brought 7 back to node 2; dated at the write, it expires.
+    capkit::replica_options o;
+    o.request_timeout = 4s;
+    o.tombstone_gc.grace = 4100ms;
+    capkit::test::sim_harness<ap_hinted> h(5, o);
+    h.net.cut_one_way(0, 2);
+    const auto start = h.net.now();
+    h.put(0, "k", 7);
+    h.net.run_for(10ms);
+    h.call([&](auto done) { h.cluster.node_at(1).async_remove("k", {}, done); });
+    h.net.run_for(10ms);
+    for (node_id i = 0; i < 3; ++i) REQUIRE(h.cluster.replica(i).find("k") != nullptr);
+    bool collected = false;
+    while (!collected && h.net.now() - start < 20s) {
+        h.net.run_for(50ms);
+        collected = true;
+        for (node_id i = 0; i < 3; ++i) collected = collected && !h.cluster.replica(i).find("k");
+    }
+    REQUIRE(collected);
+    h.heal();
+    h.net.run_for(1s);
+    const auto* s = h.cluster.replica(2).find("k");
+    CHECK_FALSE((s && s->value.has_value()));
+    std::optional<bool> found;
+    h.cluster.node_at(1).async_get<capkit::all>("k", [&](auto r) { found = r && r->found(); });
+    h.net.run_until([&] { return found.has_value(); });
+    REQUIRE(found.has_value());
+    CHECK_FALSE(*found);
 }

@@ -4,6 +4,7 @@
 // siblings and CRDTs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -40,7 +41,8 @@ public:
                     capkit::replica_options options = {},
                     const capkit::rocksdb_storage::options& open_options = {}) {
         options.incarnation = incarnation;
-        for (node_id i = 0; i < Replica::n; ++i) {
+        const unsigned nodes = options.cluster_size == 0 ? Replica::n : options.cluster_size;
+        for (node_id i = 0; i < nodes; ++i) {
             auto t = Replica::table_type::open(dir / ("node" + std::to_string(i)), open_options);
             if (!t) FAIL(t.error().message);
             nodes_.push_back(std::make_unique<node_type>(
@@ -300,4 +302,40 @@ TEST_CASE("group commit on rocksdb: one WAL fsync per window serves many acknowl
     for (int k = 0; k < writes; ++k)
         CHECK(capkit::test::stored(c.replica(1), "k" + std::to_string(k)) ==
               strings{std::to_string(k)});
+}
+
+TEST_CASE("an ABD coordinator that owns no copy of the key never reuses a tag after a restart",
+          "[rocksdb][replica][ring]") {
+    // On a hash_ring the coordinator may not own the key, so its own disk holds no copy with its
+    // last tag: the tag lease is what keeps a restarted coordinator above it. Here a write
+    // through node 0 reaches only one owner (tag T, value 9) and times out; after a restart of
+    // every node, a write of 3 through node 0 that reads the other owners first must not take
+    // tag T again (the owner holding 9 under T would keep it: two values under one tag).
+    using replica = capkit::replica<str, str, capkit::quorum<3, 1, 3>, capkit::linearizable,
+                                    capkit::hash_ring<>, capkit::rocksdb_storage>;
+    capkit::replica_options options;
+    options.cluster_size = 4;
+    options.request_timeout = std::chrono::milliseconds(100);
+    capkit::hash_ring<> ring({0, 1, 2, 3}, 3);
+    std::string key;
+    for (int i = 0; key.empty(); ++i) {
+        auto owners = ring.owners("k" + std::to_string(i));
+        if (std::ranges::find(owners, node_id{0}) == owners.end()) key = "k" + std::to_string(i);
+    }
+    const auto owners = ring.owners(key);
+    temp_dir dir;
+    {
+        durable_cluster<replica> c(dir, 0, options);
+        REQUIRE(c.put(0, key, "1"));
+        c.net().cut_one_way(0, owners[0]);
+        c.net().cut_one_way(0, owners[1]);
+        CHECK_FALSE(c.put(0, key, "9"));  // its read reached owners[2] only, and so did its write
+        REQUIRE(capkit::test::stored(c.replica(owners[2]), key) == strings{"9"});
+    }
+    durable_cluster<replica> c(dir, 1, options);
+    REQUIRE(c.put(0, key, "3"));  // W = 3: acknowledged once every owner stored it
+    for (auto o : owners) {
+        INFO("owner " << o);
+        CHECK(capkit::test::stored(c.replica(o), key) == strings{"3"});
+    }
 }

@@ -27,7 +27,7 @@ struct sim_harness {
     // Cuts node `alone` off from the others, and tells every node.
     void isolate(node_id alone) {
         std::vector<node_id> others;
-        for (node_id i = 0; i < Replica::n; ++i)
+        for (node_id i = 0; i < cluster.nodes(); ++i)
             if (i != alone) others.push_back(i);
         net.partition({{alone}, others});
         cluster.tell_reachability();

@@ -56,10 +56,15 @@ public:
     }
 
     /// Takes back a hint a restarted node found in its storage: its age counts from the next
-    /// tick (the clock of the run that wrote it is gone).
-    void restore(node_id owner, const Key& key, const State& s) {
-        if (add(owner, key, s, unknown_age)) restored_ = true;
+    /// tick (the clock of the run that wrote it is gone). False (counted as dropped) when full.
+    bool restore(node_id owner, const Key& key, const State& s) {
+        if (!add(owner, key, s, unknown_age)) return false;
+        restored_ = true;
+        return true;
     }
+
+    /// Counts a hint a restarted node found in its storage and would not take back.
+    void dropped_on_restore() noexcept { ++dropped_; }
 
     /// From now on, records which hints change, for a node that writes them through to storage
     /// (take_changed()).

@@ -115,6 +115,16 @@ struct handoff_ack {
     friend bool operator==(const handoff_ack&, const handoff_ack&) = default;
 };
 
+/// Sloppy quorum on a hash_ring (capkit::sloppy): a write for `owner`, unreachable, left with
+/// the receiver, a fallback on the key's preference list, which keeps it as a hint for `owner`
+/// (not as its own copy) and acknowledges it with a write_reply that counts toward W.
+template <class Key, class State>
+struct hinted_write {
+    BOOST_HANA_DEFINE_STRUCT(hinted_write, (request_id, id), (Key, key), (State, state),
+                             (node_id, owner));
+    friend bool operator==(const hinted_write&, const hinted_write&) = default;
+};
+
 /// Every message of the quorum protocol. New kinds go last: a message's kind on the wire is its
 /// index here.
 template <class Key, class State>
@@ -122,6 +132,6 @@ using message =
     std::variant<read_request<Key, State>, read_reply<Key, State>, write_request<Key, State>,
                  write_reply, repair<Key, State>, tree_probe, tree_entries<Key, State>,
                  purge_prepare<Key, State>, purge_vote<Key, State>, purge<Key, State>,
-                 handoff<Key, State>, handoff_ack>;
+                 handoff<Key, State>, handoff_ack, hinted_write<Key, State>>;
 
 }  // namespace capkit::protocol

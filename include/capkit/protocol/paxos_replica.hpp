@@ -51,9 +51,9 @@ public:
                   "capkit::quorum_replica for other consistency levels.");
     static_assert(
         std::is_same_v<typename config::placement, all_nodes>,
-        "capkit::paxos_replica: placement must be capkit::all_nodes (a cluster of exactly "
-        "N nodes); the replicas do not route by capkit::hash_ring yet (membership and "
-        "routing to N of M nodes are still to come: docs/policies.md, hash_ring).");
+        "capkit::serial: placement must be capkit::all_nodes (a cluster of exactly N nodes): "
+        "its CASPaxos rounds do not route by capkit::hash_ring yet; use all_nodes with serial, "
+        "or hash_ring with eventual, strong or linearizable (docs/policies.md, hash_ring).");
 
     using ballot = protocol::ballot;
     /// A read's context: the ballot under which the value read was accepted.

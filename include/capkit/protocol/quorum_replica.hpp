@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <chrono>
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -30,6 +33,7 @@
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
+#include <capkit/protocol/routing.hpp>
 #include <capkit/protocol/tombstone_gc.hpp>
 #include <capkit/resolve/crdt_merge.hpp>
 #include <capkit/time.hpp>
@@ -43,7 +47,9 @@ namespace capkit {
 /// (take_completions) and the time it next needs waking (next_deadline). It never reads a clock,
 /// touches a socket or starts a thread, so any transport can drive it and a seed reproduces it.
 ///
-/// Placement is all_nodes: the cluster's nodes are 0 .. N-1 and every node holds every key.
+/// Placement is all_nodes (the cluster's nodes are 0 .. N-1 and every node holds every key) or
+/// hash_ring (nodes 0 .. M-1, replica_options::cluster_size; each key on its N owners, and any
+/// node may coordinate a request for any key).
 template <class Key, class Value, class... Policies>
 class quorum_replica {
 public:
@@ -57,15 +63,20 @@ public:
     static constexpr bool abd = std::is_same_v<consistency, linearizable>;
     /// capkit::sloppy: hints for the replicas a write could not reach.
     static constexpr bool hinted = config::handoff::hinted;
+    using placement = typename config::placement;
+    /// hash_ring: N owners of each key among M nodes.
+    static constexpr bool ringed = !std::is_same_v<placement, all_nodes>;
+    /// The largest cluster a replica of this type can be part of.
+    static constexpr unsigned max_nodes = detail::router<placement, n>::max_nodes;
 
     static_assert(!std::is_same_v<consistency, serial>,
                   "capkit::quorum_replica: capkit::serial runs CASPaxos; use capkit::replica, "
                   "which picks capkit::paxos_replica for it.");
     static_assert(
-        std::is_same_v<typename config::placement, all_nodes>,
-        "capkit::quorum_replica: placement must be capkit::all_nodes (a cluster of exactly "
-        "N nodes); the replicas do not route by capkit::hash_ring yet (membership and "
-        "routing to N of M nodes are still to come: docs/policies.md, hash_ring).");
+        !ringed || !std::is_same_v<typename resolver::stamp, no_stamp>,
+        "capkit::hash_ring: a node that does not own a key may coordinate its writes, so the "
+        "resolver must not build a write on the coordinator's own copy (dvv, vector_clocks and "
+        "crdt_merge do); use capkit::lww<> with hash_ring, or capkit::all_nodes.");
 
     static_assert(!holds_crdt || crdt<Value>,
                   "capkit::crdt_merge: the value type must model capkit::crdt (a default "
@@ -86,7 +97,7 @@ public:
     template <class T>
     using callback = std::function<void(result<T>)>;
 
-    using outgoing = typename detail::replica_io<message, n>::outgoing;
+    using outgoing = typename detail::replica_io<message, max_nodes>::outgoing;
 
     using table_type = typename config::storage::template table<Key, state>;
 
@@ -111,6 +122,7 @@ public:
     quorum_replica(node_id self, replica_options options, durable_state recovered)
         : self_(self),
           options_(options),
+          router_(options),
           io_(self),
           clock_(options.max_clock_offset),
           last_tag_(recovered.last_tag),
@@ -126,6 +138,14 @@ public:
         if (options.tombstone_gc.grace.count() > 0)
             bounds.max_age = std::min(bounds.max_age, options.tombstone_gc.grace / 2);
         hints_.set_options(bounds);
+        if constexpr (ringed) {
+            if (options.anti_entropy.interval.count() > 0 || options.tombstone_gc.grace.count() > 0)
+                throw std::invalid_argument(
+                    "capkit::hash_ring: anti-entropy and tombstone collection compare and "
+                    "collect among every node, not yet among a key's owners; leave "
+                    "anti_entropy.interval and tombstone_gc.grace at 0 with hash_ring, or use "
+                    "capkit::all_nodes");
+        }
         recover_records();
         anti_entropy_.rebuild(table_);
         if constexpr (!holds_crdt) tombstone_gc_.rebuild(table_);
@@ -214,7 +234,7 @@ public:
         for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it)
             due.push_back(it->second);
         std::ranges::sort(due);  // in request order
-        for (auto seq : due) expire(seq, now);
+        for (auto seq : due) expire(seq);
         auto reaches = [this](node_id peer) { return reachable(peer); };
         auto send_to = [this](node_id to, auto&& m) { send(to, std::forward<decltype(m)>(m)); };
         anti_entropy_.tick(now, reaches, send_to);
@@ -306,11 +326,15 @@ private:
         callback<write_result> on_write{};
         phase ph = phase::read;
         time_point deadline{};
-        std::bitset<n> targets{};                          // replicas asked (believed reachable)
+        detail::preference<max_nodes> pref{};              // the key's owners, then its fallbacks
+        std::bitset<max_nodes> targets{};                  // nodes asked (believed reachable)
         std::vector<std::pair<node_id, state>> replies{};  // read phase, one per replica
         state merged{};                                    // join of the replies
-        std::bitset<n> acked{};                            // write phase
-        context written_context{};                         // what a put completes with
+        std::bitset<max_nodes> acked{};                    // write phase
+        // Sloppy quorum on a ring: the fallbacks asked to keep a hint, each for one owner.
+        std::bitset<max_nodes> fallbacks{};
+        std::array<node_id, max_nodes> fallback_for{};
+        context written_context{};  // what a put completes with
         bool answered = false;
         // capkit::sloppy: the state a put wrote, for a hint to each target that does not
         // acknowledge it before the deadline (the put stays until all have, or the deadline).
@@ -335,20 +359,24 @@ private:
 
     void start(operation op, time_point now) {
         ++stats_.requests;
-        for (node_id i = 0; i < n; ++i)
-            if (reachable(i)) op.targets.set(i);
+        op.pref = router_.of(op.key);
+        for (unsigned i = 0; i < op.pref.owners; ++i)
+            if (reachable(op.pref.nodes[i])) op.targets.set(op.pref.nodes[i]);
         // ABD's reads write back and its writes read first: both phases need their quorum.
         bool reads = op.kind == op_kind::get || abd;
         bool writes = op.kind == op_kind::put || abd;
         auto reach = op.targets.count();
-        if ((reads && reach < op.r) || (writes && reach < op.w)) {
+        // A sloppy write on a ring also counts the fallbacks that stand in for owners away.
+        auto write_reach = reach + (op.kind == op_kind::put ? fallbacks_available(op) : 0);
+        if ((reads && reach < op.r) || (writes && write_reach < op.w)) {
             ++stats_.unavailable;
             // Nothing was sent: certainly no effect. Where both quorums fall short (ABD), name
             // the one the client asked for: W for a write, R for a read.
-            bool read_short = reads && reach < op.r, write_short = writes && reach < op.w;
+            bool read_short = reads && reach < op.r, write_short = writes && write_reach < op.w;
             bool name_w = op.kind == op_kind::put ? write_short : !read_short;
             fail(op, errc::unavailable,
-                 {name_w, name_w ? op.w : op.r, static_cast<unsigned>(reach)});
+                 {name_w, name_w ? op.w : op.r,
+                  static_cast<unsigned>(name_w ? write_reach : reach)});
             return;
         }
         op.deadline = now + options_.request_timeout;
@@ -359,14 +387,33 @@ private:
         if (placed.kind == op_kind::put && !abd) {
             begin_write(seq, placed, local_write(placed, now), now);
         } else {
-            for (node_id to = 0; to < n; ++to)
+            const bool own = placed.targets[self_];
+            for (unsigned i = 0; i < placed.pref.owners; ++i) {
+                node_id to = placed.pref.nodes[i];
                 if (placed.targets[to] && to != self_)
                     send(to, protocol::read_request<Key, state>{id, placed.key});
-            // This node's own answer needs no message. Last: it may complete the request.
-            const state* stored = table_.find(placed.key);
-            on_read_reply(id, self_, stored ? *stored : state{}, now);
+            }
+            // This node's own answer, if it owns the key, needs no message. Last: it may
+            // complete the request.
+            if (own) {
+                const state* stored = table_.find(placed.key);
+                on_read_reply(id, self_, stored ? *stored : state{}, now);
+            }
         }
         drain_local(now);
+    }
+
+    // Sloppy quorum on a ring: how many owners away a write can leave with fallbacks.
+    unsigned fallbacks_available(const operation& op) const {
+        if constexpr (ringed && hinted) {
+            unsigned away = op.pref.owners - static_cast<unsigned>(op.targets.count());
+            unsigned up = 0;
+            for (unsigned i = op.pref.owners; i < op.pref.size; ++i)
+                if (reachable(op.pref.nodes[i])) ++up;
+            return std::min(away, up);
+        } else {
+            return 0;
+        }
     }
 
     // The state a non-ABD write stores: the resolver applies it to this node's own copy.
@@ -397,19 +444,46 @@ private:
         op.ph = op.kind == op_kind::get ? phase::write_back : phase::write;
         op.written_context = resolver::context_of(written);
         protocol::request_id id{self_, seq};
+        bool keep_own_hint = false;
         if constexpr (hinted) {
-            // The replicas this write cannot reach now get it when they are back.
+            // The owners this write cannot reach get it when they are back: through a fallback
+            // of the ring that keeps the hint and counts toward W (Dynamo's sloppy quorum), or,
+            // with none left, through a hint kept here.
             if (op.kind == op_kind::put) {
-                for (node_id to = 0; to < n; ++to)
-                    if (!op.targets[to]) hints_.add(to, op.key, written, now);
+                unsigned next_fallback = op.pref.owners;
+                for (unsigned i = 0; i < op.pref.owners; ++i) {
+                    node_id owner = op.pref.nodes[i];
+                    if (op.targets[owner]) continue;
+                    while (next_fallback < op.pref.size && !reachable(op.pref.nodes[next_fallback]))
+                        ++next_fallback;
+                    if (next_fallback < op.pref.size) {
+                        node_id fb = op.pref.nodes[next_fallback++];
+                        op.targets.set(fb);
+                        op.fallbacks.set(fb);
+                        op.fallback_for[fb] = owner;
+                        if (fb == self_) {
+                            hints_.add(owner, op.key, written, now);
+                            keep_own_hint = true;
+                        } else {
+                            send(fb,
+                                 protocol::hinted_write<Key, state>{id, op.key, written, owner});
+                        }
+                    } else {
+                        hints_.add(owner, op.key, written, now);
+                    }
+                }
                 count_hints();
                 op.hint_state = written;
             }
         }
-        for (node_id to = 0; to < n; ++to)
+        for (unsigned i = 0; i < op.pref.owners; ++i) {
+            node_id to = op.pref.nodes[i];
             if (op.targets[to] && !op.acked[to] && to != self_)
                 send(to, protocol::write_request<Key, state>{id, op.key, written});
-        if (!op.acked[self_]) {
+        }
+        if (keep_own_hint) {
+            on_write_reply(id, self_);  // this node is a fallback: its hint counts
+        } else if (op.targets[self_] && !op.acked[self_]) {
             store(op.key, std::move(written), now);
             on_write_reply(id, self_);
         }
@@ -454,6 +528,13 @@ private:
                 } else if constexpr (std::is_same_v<M, protocol::handoff_ack>) {
                     hints_.acked(from, msg.sequence);
                     count_hints();
+                } else if constexpr (std::is_same_v<M, protocol::hinted_write<Key, state>>) {
+                    if constexpr (hinted) {  // a fallback: keep it for its owner, and say so
+                        if (msg.owner >= max_nodes || msg.owner == self_) return;
+                        hints_.add(msg.owner, msg.key, msg.state, now);
+                        count_hints();
+                        send(from, protocol::write_reply{msg.id});
+                    }
                 } else if constexpr (std::is_same_v<M, protocol::purge_vote<Key, state>>) {
                     tombstone_gc_.on_vote(
                         from, msg, [this](node_id to, auto&& m) { send(to, std::move(m)); },
@@ -516,26 +597,48 @@ private:
 
     static constexpr std::string_view purge_floor_record = "capkit.purge_floor";
     static constexpr std::string_view hint_prefix = "capkit.hint.";
+    static constexpr std::string_view tag_record = "capkit.abd.tag_ceiling";
 
-    // The last ABD tag needs no record: the coordinator is one of the key's replicas and stores
-    // its write before anyone acknowledges it, so a restarted node's read finds its last tag in
-    // its own copy, unless a purge erased that copy, and the purge floor covers that.
+    // A restarted ABD coordinator must not reuse a tag for another value. On all_nodes its own
+    // copy of the key already carries its last tag; on a hash_ring it may not own the key, so
+    // tags are leased: a ceiling one wall tick above the last tag is durable before a tag at or
+    // above the old ceiling goes out, and a restart resumes above it. ABD tags count in
+    // `logical`, so a lease is written about once per restart.
+    void lease_tags() {
+        if (last_tag_ < tag_ceiling_ || !detail::persists_meta(table_)) return;
+        tag_ceiling_ = hlc::timestamp{last_tag_.wall + 1, 0};
+        group_.wrote();
+        detail::save_meta(table_, tag_record, tag_ceiling_);
+    }
     void recover_records() {
         if (!detail::persists_meta(table_)) return;
         if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
             purged_floor_ = std::max(
                 purged_floor_, detail::load_meta(table_, purge_floor_record, hlc::timestamp{}));
-            if constexpr (abd) last_tag_ = std::max(last_tag_, purged_floor_);
+            if constexpr (abd) {
+                tag_ceiling_ = detail::load_meta(table_, tag_record, hlc::timestamp{});
+                last_tag_ = std::max({last_tag_, purged_floor_, tag_ceiling_});
+            }
         }
         if constexpr (hinted) {
             if constexpr (detail::keeps_meta<table_type>) {
+                // With tombstone collection a hint's age bounds how long it can revive a deleted
+                // value, and a restart forgets it: such hints go (anti-entropy and read repair
+                // still carry the writes). So do those beyond max_hints.
+                const bool ageless_is_unsafe = options_.tombstone_gc.grace.count() > 0;
+                std::vector<std::string> gone;
                 table_.for_each_meta([&](std::string_view name, std::string_view bytes) {
                     if (!name.starts_with(hint_prefix)) return;
                     auto where = detail::decode_meta<std::pair<node_id, Key>>(
                         name, name.substr(hint_prefix.size()));
-                    hints_.restore(where.first, where.second,
-                                   detail::decode_meta<state>(name, bytes));
+                    if (ageless_is_unsafe ||
+                        !hints_.restore(where.first, where.second,
+                                        detail::decode_meta<state>(name, bytes))) {
+                        if (ageless_is_unsafe) hints_.dropped_on_restore();
+                        gone.emplace_back(name);
+                    }
                 });
+                for (const auto& name : gone) table_.erase_meta(name);
             }
             hints_.journal();
         }
@@ -581,7 +684,7 @@ private:
     }
 
     void on_read_reply(protocol::request_id id, node_id from, state s, time_point now) {
-        if (from >= n) return;
+        if (from >= max_nodes) return;
         operation* op = find_op(id);
         if (!op || op->ph != phase::read) return;  // late, or the request moved on
         for (const auto& [who, st] : op->replies)
@@ -599,6 +702,7 @@ private:
                     // node that read the same quorum would share one.
                     auto tag = hlc::successor(std::max(op->merged.stamp, last_tag_));
                     last_tag_ = tag;
+                    lease_tags();
                     begin_write(
                         id.sequence, *op,
                         resolver::write(op->merged, {}, self_, tag, std::move(*op->pending)), now);
@@ -618,9 +722,9 @@ private:
     }
 
     void on_write_reply(protocol::request_id id, node_id from) {
-        if (from >= n) return;
+        if (from >= max_nodes) return;
         operation* op = find_op(id);
-        if (!op || op->ph == phase::read) return;
+        if (!op || op->ph == phase::read || !op->targets[from]) return;
         if (op->acked[from]) return;  // a duplicate counts once
         op->acked.set(from);
         if (op->hint_state) {
@@ -691,16 +795,21 @@ private:
         ops_.erase(it);
     }
 
-    void expire(std::uint64_t seq, time_point now) {
+    void expire(std::uint64_t seq) {
         auto it = ops_.find(seq);
         if (it == ops_.end()) return;
         operation& op = it->second;
         if (op.hint_state) {
             // A replica believed reachable that did not acknowledge in time (its message or
             // its reply was lost, or it is slow) gets the write as a hint, as one that was
-            // unreachable did (Cassandra hints a replica on a write timeout too).
-            for (node_id to = 0; to < n; ++to)
-                if (op.targets[to] && !op.acked[to]) hints_.add(to, op.key, *op.hint_state, now);
+            // unreachable did (Cassandra hints a replica on a write timeout too). Dated when the
+            // write started, not now: a hint's age bounds how long after a delete it can bring
+            // the value back (max_age <= grace / 2 with tombstone collection).
+            const time_point written = op.deadline - options_.request_timeout;
+            for (node_id to = 0; to < max_nodes; ++to)
+                if (op.targets[to] && !op.acked[to])
+                    hints_.add(op.fallbacks[to] ? op.fallback_for[to] : to, op.key, *op.hint_state,
+                               written);
             count_hints();
         }
         if (!op.answered) {
@@ -748,9 +857,11 @@ private:
 
     node_id self_;
     replica_options options_;
-    detail::replica_io<message, n> io_;
+    detail::router<placement, n> router_;
+    detail::replica_io<message, max_nodes> io_;
     hlc clock_;
-    hlc::timestamp last_tag_{};  // linearizable: the last ABD tag this node wrote with
+    hlc::timestamp last_tag_{};     // linearizable: the last ABD tag this node wrote with
+    hlc::timestamp tag_ceiling_{};  // tags below it are durably leased (lease_tags)
     table_type table_;
     boost::unordered_flat_map<std::uint64_t, operation> ops_;   // by sequence number
     std::set<std::pair<time_point, std::uint64_t>> deadlines_;  // (deadline, sequence) of ops_

@@ -107,6 +107,9 @@ struct replica_options {
     hint_options hints{};
     /// Group commit (off unless its window is set).
     group_commit_options group_commit{};
+    /// capkit::hash_ring placement: M, the cluster's nodes 0 .. M-1 (0: N). With all_nodes it
+    /// must stay 0 (or N).
+    unsigned cluster_size = 0;
 };
 
 namespace detail {

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/// @file Defines capkit::detail::router: which nodes hold a key, for the placement policy of a
+/// replica (all_nodes: nodes 0 .. N-1; hash_ring: N of M nodes, then fallbacks).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <capkit/node_id.hpp>
+#include <capkit/policy/placement.hpp>
+#include <capkit/protocol/results.hpp>
+
+namespace capkit::detail {
+
+/// A key's preference list as a request uses it: the N owners first, then (hash_ring) the
+/// fallbacks in ring order, where a sloppy write leaves what an unreachable owner misses.
+template <unsigned MaxNodes>
+struct preference {
+    std::array<node_id, MaxNodes> nodes{};
+    unsigned size = 0;    ///< owners and fallbacks
+    unsigned owners = 0;  ///< the first `owners` of `nodes`
+
+    bool owns(node_id who) const noexcept {
+        for (unsigned i = 0; i < owners; ++i)
+            if (nodes[i] == who) return true;
+        return false;
+    }
+};
+
+template <class Placement, unsigned N>
+class router;
+
+/// all_nodes: the cluster is nodes 0 .. N-1, and each owns every key.
+template <unsigned N>
+class router<all_nodes, N> {
+public:
+    static constexpr unsigned max_nodes = N;
+
+    explicit router(const replica_options& o) {
+        if (o.cluster_size != 0 && o.cluster_size != N)
+            throw std::invalid_argument(
+                "capkit::replica_options: cluster_size " + std::to_string(o.cluster_size) +
+                " with capkit::all_nodes, whose cluster is the N = " + std::to_string(N) +
+                " nodes that each hold every key; leave it at 0, or place keys with "
+                "capkit::hash_ring to spread them over more nodes");
+    }
+
+    unsigned nodes() const noexcept { return N; }
+
+    template <class Key>
+    preference<max_nodes> of(const Key&) const noexcept {
+        preference<max_nodes> p;
+        for (node_id i = 0; i < N; ++i) p.nodes[i] = i;
+        p.size = p.owners = N;
+        return p;
+    }
+};
+
+/// Most nodes a hash_ring cluster may have (a request keeps a bit per node).
+inline constexpr unsigned max_ring_nodes = 64;
+
+/// hash_ring: the cluster is nodes 0 .. M-1 (replica_options::cluster_size), each key owned by
+/// the first N distinct nodes of its preference list on the ring, the rest its fallbacks.
+template <unsigned VirtualNodes, unsigned N>
+class router<hash_ring<VirtualNodes>, N> {
+public:
+    static constexpr unsigned max_nodes = max_ring_nodes;
+
+    explicit router(const replica_options& o) : ring_(members(o), N) {}
+
+    unsigned nodes() const noexcept { return static_cast<unsigned>(ring_.node_count()); }
+
+    template <class Key>
+    preference<max_nodes> of(const Key& key) const {
+        preference<max_nodes> p;
+        p.size = static_cast<unsigned>(
+            ring_.preference_list(key, std::span<node_id>(p.nodes.data(), ring_.node_count())));
+        p.owners = std::min(p.size, N);
+        return p;
+    }
+
+private:
+    static std::vector<node_id> members(const replica_options& o) {
+        const unsigned m = o.cluster_size == 0 ? N : o.cluster_size;
+        if (m < N || m > max_ring_nodes)
+            throw std::invalid_argument(
+                "capkit::replica_options: cluster_size " + std::to_string(m) +
+                " with capkit::hash_ring must be at least N = " + std::to_string(N) +
+                " (each key needs N owners) and at most " + std::to_string(max_ring_nodes));
+        std::vector<node_id> out(m);
+        for (node_id i = 0; i < m; ++i) out[i] = i;
+        return out;
+    }
+
+    hash_ring<VirtualNodes> ring_;
+};
+
+}  // namespace capkit::detail
