@@ -46,3 +46,5 @@ capkit_compile_fail(replica_with_hash_ring
                     "capkit::serial: placement must be capkit::all_nodes")
 capkit_compile_fail(hash_ring_with_dvv
                     "capkit::hash_ring: a node that does not own a key may coordinate its writes")
+capkit_compile_fail(any_without_sloppy "capkit::any acknowledges a write that only a hint holds")
+capkit_compile_fail(any_as_read_level "capkit::any counts hints, which a read cannot ask")

@@ -191,3 +191,55 @@ TEST_CASE("hash_ring placement refuses what it cannot do yet, in sentences", "[r
                       Catch::Contains("cluster_size 6 with capkit::all_nodes"));
     CHECK_NOTHROW(ring_strong(0, on_ring()));
 }
+
+TEST_CASE("hash_ring with sloppy: a write at capkit::any is acknowledged by hints alone",
+          "[ring][hints]") {
+    // Cassandra's ANY: the coordinator, not an owner, is cut off from every node; its write is
+    // acknowledged by the hints it keeps, one per owner, and the owners get them after the heal.
+    // (At W = 1 a sloppy write would pass too: the coordinator, on the key's preference list,
+    // stands in for one owner. It cannot stand in for two, so W = 2 is refused: the control.)
+    using ring_sloppy_two = ring_replica<capkit::quorum<3, 1, 2>, capkit::eventual, capkit::sloppy>;
+    const std::string key = "k";
+    auto pref = preference(key);
+    const node_id coordinator = pref[5];  // the last fallback: no owner
+    ring_harness<ring_sloppy_two> h;
+    h.cut_off({coordinator});
+    std::optional<bool> ok;
+    h.cluster.node_at(coordinator).template async_put<capkit::any>(key, 5, {}, [&](const auto& r) {
+        ok = r.has_value();
+    });
+    h.net.run_for(10ms);
+    REQUIRE(ok.has_value());
+    CHECK(*ok);
+    CHECK(h.cluster.replica(coordinator).stats().hints_stored == 3);
+    CHECK(h.holders(key).empty());
+    h.heal();
+    h.net.run_for(1s);
+    CHECK(h.holders(key) == std::set<node_id>{pref[0], pref[1], pref[2]});
+
+    // The control: at the configured W = 2 the same write is refused.
+    ring_harness<ring_sloppy_two> strict;
+    strict.cut_off({coordinator});
+    bool refused = false;
+    strict.cluster.node_at(coordinator).async_put(key, 5, {}, [&](const auto& r) {
+        refused = !r && r.error() == capkit::errc::unavailable;
+    });
+    strict.net.run_for(10ms);
+    CHECK(refused);
+}
+
+TEST_CASE("capkit::any under all_nodes is capkit::one: the coordinator holds a copy",
+          "[ring][hints]") {
+    using hinted = capkit::replica<std::string, std::int64_t, capkit::quorum<3, 1, 1>,
+                                   capkit::eventual, capkit::sloppy>;
+    capkit::test::sim_harness<hinted> h(3, {});
+    h.isolate(0);
+    std::optional<bool> ok;
+    h.cluster.node_at(0).template async_put<capkit::any>(
+        "k", 1, {}, [&](const auto& r) { ok = r.has_value(); });
+    h.net.run_for(10ms);
+    REQUIRE(ok.has_value());
+    CHECK(*ok);
+    CHECK(h.cluster.replica(0).find("k") != nullptr);
+    CHECK(h.cluster.replica(0).stats().hints_stored == 2);
+}

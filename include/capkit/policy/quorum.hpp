@@ -37,6 +37,10 @@ struct quorum {
     static_assert(level<decltype(W)>,
                   "capkit::quorum: W must be a number or a named level (capkit::one, two, three, "
                   "majority, all).");
+    static_assert(!detail::is_any_level<R> && !detail::is_any_level<W>,
+                  "capkit::any is a write level given per request with capkit::sloppy "
+                  "(put<capkit::any>(...)), not a quorum size: a configured R or W counts "
+                  "replicas; use capkit::one here.");
     static_assert(detail::quorum_sizes<N, replica_count<N, R>, replica_count<N, W>>::valid);
 
     using category = quorum_category;

@@ -164,6 +164,9 @@ public:
     /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
     template <auto R = configured>
     void get(const Key& key, time_point now, callback<read_result> done) {
+        static_assert(!detail::is_any_level<R>,
+                      "capkit::any counts hints, which a read cannot ask: it is a write level "
+                      "only; read with capkit::one or more.");
         constexpr unsigned r = detail::request_level<n, R, config::r>;
         static_assert(detail::quorum_sizes<n, r, config::w>::valid &&
                       detail::quorum_rules<consistency, n, r, config::w>::valid);
@@ -339,6 +342,8 @@ private:
         // capkit::sloppy: the state a put wrote, for a hint to each target that does not
         // acknowledge it before the deadline (the put stays until all have, or the deadline).
         std::optional<state> hint_state{};
+        // capkit::any: a hint kept here acknowledges the write.
+        bool any_level = false;
     };
 
     template <auto W>
@@ -347,13 +352,18 @@ private:
         constexpr unsigned w = detail::request_level<n, W, config::w>;
         static_assert(detail::quorum_sizes<n, config::r, w>::valid &&
                       detail::quorum_rules<consistency, n, config::r, w>::valid);
+        static_assert(!detail::is_any_level<W> || hinted,
+                      "capkit::any acknowledges a write that only a hint holds, so it needs "
+                      "hinted handoff: add capkit::sloppy to the configuration (eventual only), "
+                      "or write with capkit::one.");
         start(operation{.key = key,
                         .kind = op_kind::put,
                         .r = config::r,
                         .w = w,
                         .pending = std::move(value),
                         .ctx = ctx,
-                        .on_write = std::move(done)},
+                        .on_write = std::move(done),
+                        .any_level = detail::is_any_level<W>},
               now);
     }
 
@@ -368,7 +378,8 @@ private:
         auto reach = op.targets.count();
         // A sloppy write on a ring also counts the fallbacks that stand in for owners away.
         auto write_reach = reach + (op.kind == op_kind::put ? fallbacks_available(op) : 0);
-        if ((reads && reach < op.r) || (writes && write_reach < op.w)) {
+        // Under capkit::any nothing needs reaching: this node can always keep the hints.
+        if ((reads && reach < op.r) || (writes && write_reach < op.w && !op.any_level)) {
             ++stats_.unavailable;
             // Nothing was sent: certainly no effect. Where both quorums fall short (ABD), name
             // the one the client asked for: W for a write, R for a read.
@@ -486,7 +497,17 @@ private:
         } else if (op.targets[self_] && !op.acked[self_]) {
             store(op.key, std::move(written), now);
             on_write_reply(id, self_);
+        } else if (op.any_level && op.targets.none()) {
+            succeed_write(seq, op);  // capkit::any: the hints kept here acknowledge it
         }
+    }
+
+    // Completes a write as acknowledged and forgets it.
+    void succeed_write(std::uint64_t seq, operation& op) {
+        op.answered = true;
+        io_.complete(
+            [cb = std::move(op.on_write), ctx = op.written_context] { cb(write_result{ctx}); });
+        forget(seq);
     }
 
     void handle(node_id from, message&& m, time_point now) {
@@ -811,6 +832,10 @@ private:
                     hints_.add(op.fallbacks[to] ? op.fallback_for[to] : to, op.key, *op.hint_state,
                                written);
             count_hints();
+            if (op.any_level && !op.answered) {
+                succeed_write(seq, op);  // capkit::any: the hints just kept acknowledge it
+                return;
+            }
         }
         if (!op.answered) {
             // A read, or an ABD write still in its read phase, had no effect: unavailable. A
