@@ -12,28 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 echo "preset $preset, peers $peers, clients $(client_port 0) $(client_port 1) $(client_port 2)"
 
-start() {  # node [serve options...]
-  local n=$1
-  shift
-  "$kv" serve --id "$n" --listen "127.0.0.1:$(peer_port "$n")" --client "127.0.0.1:$(client_port "$n")" \
-    --peers "$peers" --preset "$preset" --peer-timeout-ms 1000 "$@" >>"$work/node$n.log" 2>&1 &
-  pids[$n]=$!
-}
 keys_of() { cli "$1" info keyspace | grep -o 'keys=[0-9]*'; }
-cli() {  # node args...
-  local n=$1
-  shift
-  redis-cli -p "$(client_port "$n")" "$@"
-}
-wait_ready() {  # node: PONG and every peer up
-  for _ in $(seq 100); do
-    if [[ $(cli "$1" ping 2>/dev/null) == PONG ]] && cli "$1" info replication | grep -q "peers_up:2"; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  fail "node $1 did not come up"
-}
 
 # Tombstones go 300 ms after every replica holds them (serial collects its own way).
 for i in 0 1 2; do start $i --tombstone-grace-ms 300; done

@@ -1,7 +1,8 @@
 # Sourced by capkit-kv's loopback process tests (cluster.sh, tls.sh): a scratch folder and the
 # servers started (in pids[node]), both gone on any exit; fail() with each node's last log
 # lines; six free ports from the kernel (peer ports of nodes 0-2, then their client ports) and
-# the --peers list; wait_log() for a line to appear.
+# the --peers list; wait_log() for a line to appear; and, for plain-TCP tests that set $kv and
+# $preset, start() a node, cli() to talk to it with redis-cli, wait_ready() until it serves.
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -27,4 +28,27 @@ peers="0=127.0.0.1:$(peer_port 0),1=127.0.0.1:$(peer_port 1),2=127.0.0.1:$(peer_
 wait_log() {  # file text
   for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
   fail "'$2' never appeared in $1"
+}
+
+# Plain TCP (cluster.sh, crash.sh): the caller sets $kv (capkit-kv) and $preset.
+start() {  # node [serve options...]
+  local n=$1
+  shift
+  "$kv" serve --id "$n" --listen "127.0.0.1:$(peer_port "$n")" --client "127.0.0.1:$(client_port "$n")" \
+    --peers "$peers" --preset "$preset" --peer-timeout-ms 1000 "$@" >>"$work/node$n.log" 2>&1 &
+  pids[$n]=$!
+}
+cli() {  # node args...
+  local n=$1
+  shift
+  redis-cli -p "$(client_port "$n")" "$@"
+}
+wait_ready() {  # node: PONG and every peer up
+  for _ in $(seq 100); do
+    if [[ $(cli "$1" ping 2>/dev/null) == PONG ]] && cli "$1" info replication | grep -q "peers_up:2"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "node $1 did not come up"
 }
