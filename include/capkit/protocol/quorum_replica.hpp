@@ -502,11 +502,16 @@ private:
         }
     }
 
-    // Completes a write as acknowledged and forgets it.
-    void succeed_write(std::uint64_t seq, operation& op) {
+    // Completes a write as acknowledged (it may stay, to hear from the rest).
+    void acknowledge(operation& op) {
         op.answered = true;
         io_.complete(
             [cb = std::move(op.on_write), ctx = op.written_context] { cb(write_result{ctx}); });
+    }
+
+    // Completes a write as acknowledged and forgets it.
+    void succeed_write(std::uint64_t seq, operation& op) {
+        acknowledge(op);
         forget(seq);
     }
 
@@ -751,12 +756,7 @@ private:
         if (op->hint_state) {
             // Hinted put: answered at W, kept until every target has it or the deadline hints
             // the rest (expire).
-            if (!op->answered && op->acked.count() >= op->w) {
-                op->answered = true;
-                io_.complete([cb = std::move(op->on_write), ctx = op->written_context] {
-                    cb(write_result{ctx});
-                });
-            }
+            if (!op->answered && op->acked.count() >= op->w) acknowledge(*op);
             if ((op->acked & op->targets) == op->targets) forget(id.sequence);
             return;
         }
@@ -764,9 +764,7 @@ private:
         if (op->ph == phase::write_back) {
             answer_read(*op);
         } else {
-            auto cb = std::move(op->on_write);
-            io_.complete(
-                [cb = std::move(cb), ctx = op->written_context] { cb(write_result{ctx}); });
+            acknowledge(*op);
         }
         forget(id.sequence);
     }
