@@ -129,7 +129,8 @@ traffic round(side& from, side& to, capkit::time_point now) {
             s.ae.on_probe(other, *p, s.data, send_from(dest));
         } else if (auto* e = std::get_if<capkit::protocol::tree_entries<std::string, state>>(&m)) {
             for (auto& [k, st] : e->entries) t.repaired += s.store(k, std::move(st));
-            if (e->reply_wanted) send_from(dest)(other, s.ae.entries_of(e->buckets, s.data, false));
+            if (e->reply_wanted)
+                send_from(dest)(other, s.ae.entries_of(other, e->buckets, s.data, false));
         }
     }
     return t;

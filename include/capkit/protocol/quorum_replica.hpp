@@ -128,7 +128,7 @@ public:
           last_tag_(recovered.last_tag),
           table_(std::move(recovered.table)),
           next_sequence_(detail::first_sequence(options.incarnation)),
-          anti_entropy_(self, n, options.anti_entropy),
+          anti_entropy_(self, router_.nodes(), options.anti_entropy, ringed),
           tombstone_gc_(self, options.tombstone_gc),
           purged_floor_(recovered.purged_floor),
           hints_(std::move(recovered.hints)),
@@ -138,16 +138,31 @@ public:
         if (options.tombstone_gc.grace.count() > 0)
             bounds.max_age = std::min(bounds.max_age, options.tombstone_gc.grace / 2);
         hints_.set_options(bounds);
-        if constexpr (ringed) {
-            if (options.anti_entropy.interval.count() > 0 || options.tombstone_gc.grace.count() > 0)
+        if constexpr (ringed && hinted) {
+            // On a ring a sloppy write may be acknowledged by hints alone (fallbacks, or the
+            // coordinator, hold it; no owner does), and with collection on hints live at most
+            // grace / 2: one dropped before its owners are back would take the write with it.
+            if (options.tombstone_gc.grace.count() > 0)
                 throw std::invalid_argument(
-                    "capkit::hash_ring: anti-entropy and tombstone collection compare and "
-                    "collect among every node, not yet among a key's owners; leave "
-                    "anti_entropy.interval and tombstone_gc.grace at 0 with hash_ring, or use "
+                    "capkit::hash_ring with capkit::sloppy: a write acknowledged by hints alone "
+                    "lives only in hints, which tombstone collection drops after grace / 2; "
+                    "keep tombstone_gc.grace at 0 (tombstones kept), or use strict quorums");
+        }
+        if constexpr (ringed && abd) {
+            // ABD's writer tags above what a read quorum of owners holds. After a collection
+            // whose purge one owner missed, a quorum of the others holds nothing, and only their
+            // purge floors (which a coordinator that owns no copy never sees) say how high the
+            // lost tombstone was: a write tagged below it would be acknowledged, then lost.
+            if (options.tombstone_gc.grace.count() > 0)
+                throw std::invalid_argument(
+                    "capkit::hash_ring with capkit::linearizable: tombstone collection would let "
+                    "a coordinator that owns no copy of a key tag a write below a tombstone an "
+                    "owner still holds; keep tombstone_gc.grace at 0 (tombstones kept), or use "
                     "capkit::all_nodes");
         }
         recover_records();
-        anti_entropy_.rebuild(table_);
+        if (anti_entropy_.enabled())
+            table_.for_each([&](const Key& k, const state& s) { note_stored(k, s); });
         if constexpr (!holds_crdt) tombstone_gc_.rebuild(table_);
     }
 
@@ -254,7 +269,7 @@ public:
                     return true;
                 }
             },
-            reaches, send_to);
+            [this](const Key& key) { return router_.of(key); }, reaches, send_to);
         if constexpr (hinted) {
             hints_.tick(now, reaches, send_to);
             count_hints();
@@ -297,6 +312,18 @@ public:
     /// test). A request that cannot reach its quorum is refused at once as `unavailable`.
     void set_reachable(node_id peer, bool reachable) { io_.set_reachable(peer, reachable); }
     bool reachable(node_id peer) const { return io_.reachable(peer); }
+
+    /// The cluster's nodes: N, or M on a hash_ring.
+    unsigned nodes() const noexcept { return router_.nodes(); }
+
+    /// Whether node `who` is one of `key`'s N owners (always, under all_nodes).
+    bool owns(node_id who, const Key& key) const {
+        if constexpr (ringed) {
+            return router_.of(key).owns(who);
+        } else {
+            return who < n;
+        }
+    }
 
     /// This node's own stored state of `key` (null if it never saw the key).
     const state* find(const Key& key) const { return table_.find(key); }
@@ -543,6 +570,11 @@ private:
                     // stores it as durably as any write), then vote: yes if it is all we hold and
                     // have held for the grace period. Ignored where collection is off.
                     if (!tombstone_gc_.enabled()) return;
+                    if (!owns(self_, msg.key)) {  // a ring's non-owner holds no copy to vote on
+                        send(from, protocol::purge_vote<Key, state>{msg.key, std::move(msg.state),
+                                                                    false});
+                        return;
+                    }
                     store(msg.key, msg.state, now);
                     const state* held = table_.find(msg.key);
                     bool agree = held && *held == msg.state && tombstone_gc_.ripe(msg.key, now);
@@ -593,7 +625,14 @@ private:
             }
             group_.wrote();
             table_.erase(key);
-            anti_entropy_.erased(key);
+            if constexpr (ringed) {
+                if (anti_entropy_.enabled()) {
+                    auto pref = router_.of(key);
+                    anti_entropy_.erased(key, {pref.nodes.data(), pref.owners});
+                }
+            } else {
+                anti_entropy_.erased(key);
+            }
             tombstone_gc_.erased(key);
             ++stats_.tombstones_purged;
         }
@@ -674,9 +713,27 @@ private:
     // asked, this node's own states of the same buckets go back, so both end with the join.
     void on_tree_entries(node_id from, protocol::tree_entries<Key, state>&& msg, time_point now) {
         if (!anti_entropy_.enabled()) return;
-        for (auto& [key, st] : msg.entries)
+        for (auto& [key, st] : msg.entries) {
+            // On a ring, only keys both sides own (a peer's other keys are not ours to hold).
+            if constexpr (ringed) {
+                auto pref = router_.of(key);
+                if (!pref.owns(self_) || !pref.owns(from)) continue;
+            }
             if (store(key, std::move(st), now)) ++stats_.anti_entropy_keys;
-        if (msg.reply_wanted) send(from, anti_entropy_.entries_of(msg.buckets, table_, false));
+        }
+        if (msg.reply_wanted)
+            send(from, anti_entropy_.entries_of(from, msg.buckets, table_, false));
+    }
+
+    // Anti-entropy: `key`'s new state, in the tree (on a ring, the trees of its other owners).
+    void note_stored(const Key& key, const state& s) {
+        if constexpr (ringed) {
+            if (!anti_entropy_.enabled()) return;
+            auto pref = router_.of(key);
+            if (pref.owns(self_)) anti_entropy_.stored(key, s, {pref.nodes.data(), pref.owners});
+        } else {
+            anti_entropy_.stored(key, s);
+        }
     }
 
     // Joins an incoming state into this node's own, in one lookup and without a copy when the
@@ -696,7 +753,7 @@ private:
                 changed = join_into<resolver>(stored, std::forward<S>(incoming));
             }
             if (changed) {
-                anti_entropy_.stored(key, stored);
+                note_stored(key, stored);
                 if constexpr (!holds_crdt) tombstone_gc_.stored(key, stored, now);
             }
         });
@@ -893,7 +950,7 @@ private:
     // Shared with pending completions, so one that runs after the replica moved stays valid.
     std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
     detail::anti_entropy_for<Key, state> anti_entropy_;
-    detail::tombstone_gc<Key, state, resolver, n> tombstone_gc_;
+    detail::tombstone_gc<Key, state, resolver, max_nodes> tombstone_gc_;
     hlc::timestamp purged_floor_{};  // the highest stamp of a tombstone this node erased
     hint_store hints_;
     detail::group_commit group_;

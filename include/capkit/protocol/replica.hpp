@@ -19,4 +19,11 @@ using replica =
                        paxos_replica<Key, Value, Policies...>,
                        quorum_replica<Key, Value, Policies...>>;
 
+/// True for a replica type that places keys with capkit::hash_ring: N owners of each key among
+/// the cluster's M nodes (replica_options::cluster_size).
+template <class Replica>
+inline constexpr bool on_hash_ring = requires {
+    requires Replica::ringed;
+};
+
 }  // namespace capkit

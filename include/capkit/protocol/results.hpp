@@ -43,7 +43,8 @@ struct anti_entropy_options {
     /// Time between two rounds started by one replica; zero turns anti-entropy off (no tree is
     /// kept, nothing is hashed).
     std::chrono::nanoseconds interval{0};
-    /// 2^depth buckets: about log2(keys / 16) keeps buckets small.
+    /// 2^depth buckets: about log2(keys / 16) keeps buckets small. On a hash_ring a node keeps
+    /// a tree per peer, over the keys the two own together (fewer keys, more trees).
     unsigned tree_depth = 10;
     /// Bandwidth bound per message: differing subtrees followed further (each brings 16 hashes).
     unsigned max_ranges = 64;
@@ -57,8 +58,8 @@ struct anti_entropy_options {
 };
 
 /// Tombstone collection (eventual, strong, linearizable replicas): a deletion's tombstone is
-/// erased once it is older than `grace` on the collecting node and every one of the N replicas
-/// has voted that it holds exactly that tombstone (protocol/tombstone_gc.hpp).
+/// erased once it is older than `grace` on the collecting node and every one of the key's N
+/// owners has voted that it holds exactly that tombstone (protocol/tombstone_gc.hpp).
 struct tombstone_gc_options {
     /// Zero keeps tombstones for ever (the default). Must exceed the longest a message, hint or
     /// retried write of the deleted value can stay in flight (Cassandra's gc_grace_seconds).

@@ -32,11 +32,12 @@ bool is_tombstone(const State& s) {
     return any;
 }
 
-/// One replica's side of tombstone collection among the N nodes 0 .. N-1 (which all hold every
-/// key). A tombstone must outlive every copy of the value it deletes, or a replica that missed
-/// the delete brings the value back the next time it is read or compared (the resurrection bug).
+/// One replica's side of tombstone collection among the N owners of each key (all_nodes: the
+/// nodes 0 .. N-1; hash_ring: the key's first N nodes, never the fallbacks that hold hints). A
+/// tombstone must outlive every copy of the value it deletes, or a replica that missed the
+/// delete brings the value back the next time it is read or compared (the resurrection bug).
 /// So a tombstone older than `grace` here is collected only by a round that reaches all N:
-///   1. this node sends every peer purge_prepare(key, tombstone);
+///   1. this node sends every other owner purge_prepare(key, tombstone);
 ///   2. each joins it into its own state (a replica that missed the delete takes it now) and
 ///      votes yes if its state is now exactly that tombstone and it has held it for the grace
 ///      period itself (one that took it just now may have sent the old value somewhere, in a
@@ -50,7 +51,7 @@ bool is_tombstone(const State& s) {
 /// timeout plus the longest message delay, and hints are dropped at half of it. A vote is a promise
 /// that the tombstone is durable, so collection is safe when acknowledged writes are
 /// (docs/protocol.md, Tombstone collection).
-template <class Key, class State, class Resolver, unsigned N>
+template <class Key, class State, class Resolver, unsigned MaxNodes>
 class tombstone_gc {
 public:
     tombstone_gc(node_id self, const tombstone_gc_options& options)
@@ -110,18 +111,17 @@ public:
     }
 
     /// Every grace / 4: starts a round for each tombstone past its grace period (at most
-    /// max_keys_per_round), if every peer is reachable. `find(key)` gives this node's state;
-    /// `eligible(state)` may refuse one (a stamp from a clock running far ahead).
-    template <class Find, class Eligible, class Reachable, class Send>
-    void tick(time_point now, Find&& find, Eligible&& eligible, Reachable&& reachable,
-              Send&& send) {
+    /// max_keys_per_round) whose owners are all reachable. `find(key)` gives this node's state;
+    /// `eligible(state)` may refuse one (a stamp from a clock running far ahead); `owners(key)`
+    /// gives the key's preference (its first `owners` nodes own it).
+    template <class Find, class Eligible, class Owners, class Reachable, class Send>
+    void tick(time_point now, Find&& find, Eligible&& eligible, Owners&& owners,
+              Reachable&& reachable, Send&& send) {
         if (!enabled()) return;
         if (next_ && now < *next_) return;
         auto period = std::max(options_.grace / 4, std::chrono::nanoseconds(1));
         next_ = now + period;
         pending_.clear();  // a round older than a period lost a message: start again
-        for (node_id peer = 0; peer < N; ++peer)
-            if (!reachable(peer)) return;
         std::size_t started = 0;
         for (auto& [key, since] : since_) {
             if (since == unknown_since) since = now;
@@ -129,12 +129,24 @@ public:
             if (now - since < options_.grace) continue;
             const State* s = find(key);
             if (!s || !eligible(*s)) continue;
+            const auto pref = owners(key);
+            std::bitset<MaxNodes> needed;
+            bool all_up = true;
+            for (unsigned i = 0; i < pref.owners; ++i) {
+                node_id o = pref.nodes[i];
+                if (o >= MaxNodes) continue;
+                needed.set(o);
+                if (o != self_ && !reachable(o)) all_up = false;
+            }
+            if (!all_up || !needed[self_]) continue;  // an owner away; or not ours to collect
             auto& round = pending_[key];
             round.tombstone = *s;
+            round.needed = needed;
             round.agreed.set(self_);
             ++started;
-            for (node_id peer = 0; peer < N; ++peer)
-                if (peer != self_) send(peer, protocol::purge_prepare<Key, State>{key, *s});
+            for (node_id peer = 0; peer < MaxNodes; ++peer)
+                if (needed[peer] && peer != self_)
+                    send(peer, protocol::purge_prepare<Key, State>{key, *s});
         }
     }
 
@@ -144,19 +156,22 @@ public:
     template <class Send, class Erase>
     void on_vote(node_id from, const protocol::purge_vote<Key, State>& v, Send&& send,
                  Erase&& erase) {
-        if (from >= N) return;
+        if (from >= MaxNodes) return;
         auto it = pending_.find(v.key);
-        if (it == pending_.end() || !(it->second.tombstone == v.state)) return;
+        if (it == pending_.end() || !(it->second.tombstone == v.state) || !it->second.needed[from])
+            return;
         if (!v.agree) {
             pending_.erase(it);
             return;
         }
         it->second.agreed.set(from);
-        if (!it->second.agreed.all()) return;
+        if (it->second.agreed != it->second.needed) return;
         auto tombstone = std::move(it->second.tombstone);
+        auto needed = it->second.needed;
         pending_.erase(it);
-        for (node_id peer = 0; peer < N; ++peer)
-            if (peer != self_) send(peer, protocol::purge<Key, State>{v.key, tombstone});
+        for (node_id peer = 0; peer < MaxNodes; ++peer)
+            if (needed[peer] && peer != self_)
+                send(peer, protocol::purge<Key, State>{v.key, tombstone});
         erase(v.key, tombstone);
     }
 
@@ -166,7 +181,8 @@ public:
 private:
     struct round {
         State tombstone{};
-        std::bitset<N> agreed{};
+        std::bitset<MaxNodes> needed{};  // the key's owners
+        std::bitset<MaxNodes> agreed{};
     };
 
     static constexpr time_point unknown_since = time_point::max();
