@@ -134,3 +134,74 @@ TEST_CASE("lab: a scenario whose faults need more nodes than N is refused with t
         CHECK_FALSE(lab::refuses<typename decltype(t)::type>(sc).has_value());
     });
 }
+
+// One node of six down for long, then back (examples/scenarios/ring_node_down.json, shortened):
+// each key on its three owners of the ring.
+static lab::scenario ring_node_down(unsigned seeds, std::chrono::milliseconds anti_entropy) {
+    lab::scenario sc;
+    sc.name = "ring_node_down";
+    sc.nodes = 6;
+    sc.seeds = seeds;
+    sc.load.keys = 64;
+    sc.clients = 5;  // through nodes 0 .. 4: none through the node that goes down
+    sc.load.duration = 6s;
+    lab::fault crash;
+    crash.what = lab::fault::kind::crash;
+    crash.node = 5;
+    crash.at = 1s;
+    lab::fault restart = crash;
+    restart.what = lab::fault::kind::restart;
+    restart.at = 5s;
+    sc.nemesis = {crash, restart};
+    sc.anti_entropy = anti_entropy;
+    sc.quiet = 1s;
+    return sc;
+}
+
+TEST_CASE(
+    "lab: hash_ring presets on six nodes converge on the keys a node missed, by anti-entropy "
+    "among owners or by hints",
+    "[lab][ring]") {
+    auto on = ring_node_down(12, 200ms);
+    for (auto name : {"ring-strong", "ring-ap-hinted"}) {
+        run_preset(name, on, [](const lab::report& r) {
+            CHECK(r.seeds == 12);
+            CHECK(r.converged_unread == 1.0);
+            CHECK(r.converged == 1.0);
+            CHECK(r.lost_writes == 0);
+        });
+    }
+    run_preset("ring-strong", on, [](const lab::report& r) {
+        CHECK(r.linearizable_seeds == r.seeds);  // W = 2 of 3 owners: no write waits for node 5
+        CHECK(r.availability >= 0.99);
+    });
+    // Anti-entropy off: the owners of node 5's keys stay apart until the final reads repair
+    // them (the control), unless fallbacks kept hints for it.
+    auto off = ring_node_down(12, 0ms);
+    run_preset("ring-strong", off, [](const lab::report& r) {
+        CHECK(r.converged_unread <= 0.5);
+        CHECK(r.converged == 1.0);
+    });
+    run_preset("ring-ap-hinted", off,
+               [](const lab::report& r) { CHECK(r.converged_unread == 1.0); });
+}
+
+TEST_CASE("lab: a hash_ring preset runs on the scenario's nodes, from N to 64", "[lab][ring]") {
+    auto sc = ring_node_down(1, 200ms);
+    lab::with_preset("ring-strong", [&](auto t) {
+        using replica = typename decltype(t)::type;
+        CHECK(lab::cluster_nodes<replica>(sc) == 6);
+        CHECK_FALSE(lab::refuses<replica>(sc).has_value());
+        sc.nodes = 2;
+        auto why = lab::refuses<replica>(sc);
+        REQUIRE(why.has_value());
+        CHECK(why->find("hash_ring of 3 to 64 nodes") != std::string::npos);
+        sc.nodes = 0;  // the fewest its faults fit: node 5 needs six
+        CHECK(lab::cluster_nodes<replica>(sc) == 6);
+    });
+    lab::with_preset("cp-linearizable", [&](auto t) {
+        auto why = lab::refuses<typename decltype(t)::type>(sc);  // nodes 6: not for N=3
+        REQUIRE(why.has_value());
+        CHECK(why->find("N=3") != std::string::npos);
+    });
+}

@@ -37,7 +37,13 @@ TEST_CASE("every shipped scenario parses", "[check][lab][scenario]") {
         CHECK_FALSE(s.description.empty());
         CHECK(s.seeds >= 200);
         CHECK_FALSE(s.nemesis.empty());
-        CHECK(lab::min_nodes(s) <= 3);  // the N=3 presets can run every one
+        // The N=3 presets can run every one written for any N; one written for more nodes is
+        // for the hash_ring presets (M nodes), and its faults fit them.
+        if (s.nodes <= 3) {
+            CHECK(lab::min_nodes(s) <= 3);
+        } else {
+            CHECK(lab::min_nodes(s) <= s.nodes);
+        }
     }
 }
 

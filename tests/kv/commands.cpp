@@ -43,6 +43,7 @@ using strong_lww = preset_at<2>;
 using ap_dvv = preset_at<4>;
 using ap_vclock = preset_at<5>;
 using ap_crdt_counter = preset_at<6>;
+using ring_strong = preset_at<11>;
 
 // A cluster of Replica with one executor per node.
 template <class Replica>
@@ -50,7 +51,7 @@ struct kv_cluster {
     using node_type = typename capkit::cluster<Replica>::node_type;
 
     explicit kv_cluster(std::string preset, capkit::replica_options options = {}) : c(options) {
-        for (node_id i = 0; i < Replica::n; ++i)
+        for (node_id i = 0; i < capkit::cluster<Replica>::size_of(options); ++i)
             executors.push_back(std::make_unique<kv::executor<node_type>>(
                 c.node_at(i), kv::executor_options{.preset = preset}));
     }
@@ -99,6 +100,7 @@ TEST_CASE("the test's preset indices name the presets they mean", "[kv][commands
     CHECK(preset_name<4>() == "ap-dvv");
     CHECK(preset_name<5>() == "ap-vclock");
     CHECK(preset_name<6>() == "ap-crdt-counter");
+    CHECK(preset_name<11>() == "ring-strong");
     STATIC_REQUIRE(std::is_same_v<ap_crdt_counter::value_type, capkit::g_counter>);
     STATIC_REQUIRE(std::is_same_v<cp_serial::key_type, std::string>);
     bool same = false;
@@ -347,13 +349,26 @@ TEST_CASE("PING, ECHO, CONFIG GET, COMMAND, SELECT and INFO answer as redis-cli 
     REQUIRE(k.run(0, {"SET", "k", "v"}) == ok());
     auto info = k.run(0, {"INFO"});
     REQUIRE(info.rfind("$", 0) == 0);
-    for (std::string_view line :
-         {"# Server\r\n", "node_id:0\r\n", "preset:cp-linearizable\r\n",
-          "consistency:linearizable\r\n", "quorum:N=3 R=2 W=2\r\n", "# Stats\r\n", "requests:1\r\n",
-          "quorum_failures:0\r\n", "timeouts:0\r\n",
-          "read_repairs:", "anti_entropy_rounds:", "anti_entropy_keys:0\r\n",
-          "tombstones_purged:0\r\n", "commands_processed:", "# Replication\r\n", "peers_up:2\r\n",
-          "peers_total:2\r\n", "# Keyspace\r\n", "db0:keys=1,"}) {
+    for (std::string_view line : {"# Server\r\n",
+                                  "node_id:0\r\n",
+                                  "preset:cp-linearizable\r\n",
+                                  "consistency:linearizable\r\n",
+                                  "quorum:N=3 R=2 W=2\r\n",
+                                  "placement:all_nodes\r\n",
+                                  "# Stats\r\n",
+                                  "requests:1\r\n",
+                                  "quorum_failures:0\r\n",
+                                  "timeouts:0\r\n",
+                                  "read_repairs:",
+                                  "anti_entropy_rounds:",
+                                  "anti_entropy_keys:0\r\n",
+                                  "tombstones_purged:0\r\n",
+                                  "commands_processed:",
+                                  "# Replication\r\n",
+                                  "peers_up:2\r\n",
+                                  "peers_total:2\r\n",
+                                  "# Keyspace\r\n",
+                                  "db0:keys=1,"}) {
         CAPTURE(line);
         CHECK(info.find(line) != std::string::npos);
     }
@@ -526,4 +541,28 @@ TEST_CASE("a session overlaps pipelined commands on different keys and orders th
     CHECK_FALSE(s.has_output());
     k.c.network().run_until([&] { return s.busy() == 0; });
     CHECK(s.take_output() == "+OK\r\n+OK\r\n+OK\r\n$1\r\n3\r\n:2\r\n$-1\r\n");
+}
+
+TEST_CASE("a hash_ring preset serves every key through every node of its M, and INFO says so",
+          "[kv][commands][ring]") {
+    capkit::replica_options o;
+    o.cluster_size = 5;
+    kv_cluster<ring_strong> k("ring-strong", o);
+    REQUIRE(k.executors.size() == 5);
+    for (int i = 0; i < 20; ++i) {
+        std::string key = "key" + std::to_string(i);
+        REQUIRE(k.run(static_cast<node_id>(i % 5), {"SET", key, "v" + std::to_string(i)}) == ok());
+        for (node_id via = 0; via < 5; ++via)
+            CHECK(k.run(via, {"GET", key}) == bulk("v" + std::to_string(i)));
+    }
+    // Each key on three of the five nodes: 60 copies in all.
+    std::size_t copies = 0;
+    for (node_id i = 0; i < 5; ++i) copies += k.c.replica(i).stored_keys();
+    CHECK(copies == 60);
+    auto info = k.run(3, {"INFO"});
+    for (std::string_view line : {"placement:hash_ring M=5\r\n", "quorum:N=3 R=2 W=2\r\n",
+                                  "peers_total:4\r\n", "peers_up:4\r\n"}) {
+        CAPTURE(line);
+        CHECK(info.find(line) != std::string::npos);
+    }
 }

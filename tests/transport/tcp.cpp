@@ -183,6 +183,14 @@ TEST_CASE("tcp: bad bytes close only the connection that sent them", "[tcp]") {
         CHECK(server_closes_after(c, port, frame));
         CHECK(c.logged({"node 1 speaks other messages"}));
     }
+    SECTION("a hello from a node given another layout (capkit-kv: another hash_ring size)") {
+        std::vector<std::byte> frame;
+        capkit::detail::tcp_hello hello{1, 0,
+                                        capkit::detail::hello_schema<replica_type::message>(5)};
+        capkit::wire::encode_control_frame(capkit::detail::tcp_hello_kind, hello, frame);
+        CHECK(server_closes_after(c, port, frame));
+        CHECK(c.logged({"places keys otherwise"}));
+    }
     CHECK(c.nets[0]->stats().bad_frames == 1);
     // Everyone else is still served: the peers' connections were not touched.
     REQUIRE(c.put(0, "k", "still serving").has_value());

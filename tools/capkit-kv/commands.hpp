@@ -393,11 +393,13 @@ private:
     void info(const resp::command& cmd, reply_callback done) {
         const auto& rs = node_.replica().stats();
         using config_type = typename replica_type::config;
-        std::size_t peers_total = replica_type::n - 1, peers_up = 0;
+        std::size_t nodes = replica_type::n;
+        if constexpr (on_hash_ring<replica_type>) nodes = node_.replica().nodes();
+        std::size_t peers_total = nodes - 1, peers_up = 0;
         if (options_.peers_up) {
             peers_up = options_.peers_up();
         } else {
-            for (node_id i = 0; i < replica_type::n; ++i)
+            for (node_id i = 0; i < nodes; ++i)
                 if (i != node_.id() && node_.replica().reachable(i)) ++peers_up;
         }
         struct section {
@@ -410,7 +412,9 @@ private:
                            "\r\nconsistency:" + std::string(replica_type::consistency::name) +
                            "\r\nresolver:" + std::string(resolver::name) + "\r\nquorum:N=" +
                            std::to_string(config_type::n) + " R=" + std::to_string(config_type::r) +
-                           " W=" + std::to_string(config_type::w) +
+                           " W=" + std::to_string(config_type::w) + "\r\nplacement:" +
+                           (on_hash_ring<replica_type> ? "hash_ring M=" + std::to_string(nodes)
+                                                       : std::string("all_nodes")) +
                            "\r\nstorage:" + options_.storage + "\r\n"},
             {"stats", "commands_processed:" + std::to_string(stats_.commands) +
                           "\r\ncommand_errors:" + std::to_string(stats_.errors) +

@@ -243,18 +243,33 @@ int serve(const serve_args& a) {
     int status = 0;
     bool found = capkit::kv::with_preset(a.preset, [&](auto t) {
         using replica = capkit::kv::with_storage<typename decltype(t)::type, kv_storage>;
-        for (capkit::node_id i = 0; i < replica::n; ++i)
+        // The cluster's nodes: N, or on a hash_ring as many as --peers names plus this one.
+        unsigned m = replica::n;
+        std::string has = "N=" + std::to_string(m);
+        if constexpr (capkit::on_hash_ring<replica>) {
+            m = static_cast<unsigned>(o.peers.size()) + 1;
+            has = "M=" + std::to_string(m) + " nodes (--peers and this one)";
+            if (m < replica::n || m > replica::max_nodes)
+                throw usage_error("preset " + a.preset + " places N=" + std::to_string(replica::n) +
+                                  " copies on a hash_ring of " + std::to_string(replica::n) +
+                                  " to " + std::to_string(replica::max_nodes) +
+                                  " nodes; --peers names " + std::to_string(o.peers.size()) +
+                                  " besides this one");
+            o.replica.cluster_size = m;
+            o.transport.layout = m;  // a node given another count of peers is refused
+        }
+        for (capkit::node_id i = 0; i < m; ++i)
             if (i != o.id && !o.peers.contains(i))
                 throw usage_error("--peers has no address for node " + std::to_string(i) +
-                                  ": preset " + a.preset + " has N=" + std::to_string(replica::n) +
-                                  ", so give every node 0.." + std::to_string(replica::n - 1));
-        if (o.id >= replica::n)
-            throw usage_error("--id " + std::to_string(o.id) + " is beyond N=" +
-                              std::to_string(replica::n) + " of preset " + a.preset);
+                                  ": preset " + a.preset + " has " + has +
+                                  ", so give every node 0.." + std::to_string(m - 1));
+        if (o.id >= m)
+            throw usage_error("--id " + std::to_string(o.id) + " is beyond " + has + " of preset " +
+                              a.preset);
         for (const auto& [id, p] : o.peers)
-            if (id >= replica::n)
-                throw usage_error("--peers names node " + std::to_string(id) + ", beyond N=" +
-                                  std::to_string(replica::n) + " of preset " + a.preset);
+            if (id >= m)
+                throw usage_error("--peers names node " + std::to_string(id) + ", beyond " + has +
+                                  " of preset " + a.preset);
         typename replica::durable_state recovered{};
 #if CAPKIT_KV_ROCKSDB
         if (!a.data.empty()) {

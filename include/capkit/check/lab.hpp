@@ -121,6 +121,24 @@ private:
     std::vector<double> cdf_;
 };
 
+template <class Replica>
+constexpr bool ringed = on_hash_ring<Replica>;
+
+}  // namespace detail
+
+/// How many nodes `Replica` runs `sc` on: its N, or on a hash_ring the scenario's `nodes` (M; the
+/// fewest its faults fit, at least N, when it gives none).
+template <class Replica>
+unsigned cluster_nodes(const scenario& sc) {
+    if constexpr (detail::ringed<Replica>) {
+        return sc.nodes != 0 ? sc.nodes : std::max(Replica::n, min_nodes(sc));
+    } else {
+        return Replica::n;
+    }
+}
+
+namespace detail {
+
 // One seed of one scenario: the network, the cluster, the clients and the nemesis, driven by one
 // event loop; afterwards the measures.
 template <class Replica>
@@ -130,11 +148,12 @@ class seed_run {
     using value_type = typename Replica::value_type;
     using context = typename Replica::context;
     using network = sim<typename Replica::message>;
-    static constexpr unsigned n = Replica::n;
+    const unsigned n;  // nodes in the cluster: N, or M on a hash_ring
 
 public:
     seed_run(const scenario& sc, std::uint64_t seed)
-        : sc_(sc),
+        : n(cluster_nodes<Replica>(sc)),
+          sc_(sc),
           seed_(seed),
           net_(seed),
           cluster_(net_, options(sc, seed), sync(sc.storage), sc.perfect_failure_detector),
@@ -186,6 +205,7 @@ private:
         o.backoff = std::max<std::chrono::nanoseconds>(o.backoff, 2 * sc.latency.max);
         o.max_attempts = std::max(o.max_attempts, 8u);
         o.anti_entropy.interval = sc.anti_entropy;
+        if constexpr (ringed<Replica>) o.cluster_size = cluster_nodes<Replica>(sc);
         return o;
     }
     static sync_policy sync(const durability& d) {
@@ -459,6 +479,12 @@ private:
             std::optional<std::set<std::int64_t>> first;
             for (node_id i = 0; i < n; ++i) {
                 if (!cluster_.up(i)) continue;
+                if constexpr (ringed<Replica>) {  // only the key's owners hold it
+                    if (!cluster_.replica(i).owns(i, lab_key<key_type>(k))) {
+                        if (cluster_.replica(i).find(lab_key<key_type>(k))) agree = false;
+                        continue;
+                    }
+                }
                 auto held = stored_values(cluster_.replica(i), lab_key<key_type>(k));
                 if (!first) {
                     first = held;
@@ -572,28 +598,40 @@ inline double share(std::size_t part, std::size_t whole) {
 
 }  // namespace detail
 
-/// Why `Replica` cannot run `sc`, if it cannot: the scenario is written for another cluster size,
-/// or its faults name nodes or cut off more nodes than the configuration has.
+/// Why `Replica` cannot run `sc`, if it cannot: the scenario is written for another cluster size
+/// (on a hash_ring: fewer nodes than N, or more than a ring takes), or its faults name nodes or
+/// cut off more nodes than the cluster has.
 template <class Replica>
 std::optional<std::string> refuses(const scenario& sc) {
-    if (sc.nodes != 0 && sc.nodes != Replica::n)
-        return "scenario " + sc.name + " is written for " + std::to_string(sc.nodes) +
-               " nodes; this configuration has N=" + std::to_string(Replica::n);
+    const unsigned m = cluster_nodes<Replica>(sc);
+    std::string has = detail::ringed<Replica> ? "M=" + std::to_string(m) + " nodes on a hash_ring"
+                                              : "N=" + std::to_string(m);
+    if constexpr (detail::ringed<Replica>) {
+        if (m < Replica::n || m > Replica::max_nodes)
+            return "scenario " + sc.name + " is written for " + std::to_string(m) +
+                   " nodes; this configuration places N=" + std::to_string(Replica::n) +
+                   " copies on a hash_ring of " + std::to_string(Replica::n) + " to " +
+                   std::to_string(Replica::max_nodes) + " nodes";
+    } else {
+        if (sc.nodes != 0 && sc.nodes != Replica::n)
+            return "scenario " + sc.name + " is written for " + std::to_string(sc.nodes) +
+                   " nodes; this configuration has N=" + std::to_string(Replica::n);
+    }
     for (const fault& f : sc.nemesis) {
         bool names_node = f.what != fault::kind::heal && f.what != fault::kind::drop &&
                           f.what != fault::kind::partition;
-        if ((names_node && (f.node >= Replica::n || f.to >= Replica::n)))
+        if ((names_node && (f.node >= m || f.to >= m)))
             return "scenario " + sc.name + " names node " + std::to_string(std::max(f.node, f.to)) +
-                   ", beyond N=" + std::to_string(Replica::n);
+                   ", beyond " + has;
         for (const auto& g : f.groups)
             for (node_id i : g)
-                if (i >= Replica::n)
+                if (i >= m)
                     return "scenario " + sc.name + " puts node " + std::to_string(i) +
-                           " in a partition, beyond N=" + std::to_string(Replica::n);
+                           " in a partition, beyond " + has;
     }
-    if (min_nodes(sc) > Replica::n)
+    if (min_nodes(sc) > m)
         return "scenario " + sc.name + " needs at least " + std::to_string(min_nodes(sc)) +
-               " nodes; this configuration has N=" + std::to_string(Replica::n);
+               " nodes; this configuration has " + has;
     return std::nullopt;
 }
 

@@ -15,6 +15,7 @@
 #include <capkit/crdt/g_counter.hpp>
 #include <capkit/policy/consistency.hpp>
 #include <capkit/policy/describe.hpp>
+#include <capkit/policy/hash_ring.hpp>
 #include <capkit/policy/quorum.hpp>
 #include <capkit/protocol/replica.hpp>
 #include <capkit/resolve/crdt_merge.hpp>
@@ -54,7 +55,12 @@ inline constexpr auto presets = boost::hana::make_tuple(
         "n5-linearizable"},
     preset<replica<preset_key, preset_value, quorum<5, majority, majority>, serial, lww<>>>{
         "n5-serial"},
-    preset<replica<preset_key, preset_value, quorum<5, 1, 5>, strong, lww<>>>{"n5-read-one"});
+    preset<replica<preset_key, preset_value, quorum<5, 1, 5>, strong, lww<>>>{"n5-read-one"},
+    // N = 3 copies on a hash_ring of the scenario's nodes (M): Dynamo's and Cassandra's layout.
+    preset<replica<preset_key, preset_value, quorum<3, 2, 2>, strong, lww<>, hash_ring<>>>{
+        "ring-strong"},
+    preset<replica<preset_key, preset_value, quorum<3, one, one>, eventual, lww<>, sloppy,
+                   hash_ring<>>>{"ring-ap-hinted"});
 
 /// The names of the catalogue, in order.
 inline std::vector<std::string> preset_names() {

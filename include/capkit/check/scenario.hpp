@@ -79,7 +79,8 @@ struct scenario {
     std::string name;
     std::string description;
     /// The cluster size it was written for; a configuration of another N is refused (0: any N,
-    /// for scenarios whose faults name no node beyond the smallest cluster).
+    /// for scenarios whose faults name no node beyond the smallest cluster). A hash_ring
+    /// configuration runs on this many nodes (M, at least its N).
     unsigned nodes = 0;
     unsigned clients = 6;  ///< client c talks to node c mod N
     workload load;

@@ -115,6 +115,10 @@ struct tcp_options {
     std::size_t max_queue_bytes = std::size_t{8} << 20;
     /// What a frame may hold (wire::limits): a larger announced body closes the connection.
     wire::limits limits{};
+    /// Mixed into the hello: nodes given different values refuse each other's connections.
+    /// capkit-kv gives a hash_ring's node count, so a node told of another ring is refused
+    /// instead of computing other owners for the same keys.
+    std::uint64_t layout = 0;
 };
 
 /// What a tcp_transport has done (for INFO lines and benchmarks).
@@ -167,6 +171,12 @@ template <class Message>
 std::uint64_t message_schema() {
     static const std::uint64_t schema = fnv1a64(std::string_view(typeid(Message).name()));
     return schema;
+}
+
+// What a hello names: the messages spoken, and the layout (tcp_options::layout) mixed in.
+template <class Message>
+std::uint64_t hello_schema(std::uint64_t layout) {
+    return message_schema<Message>() ^ (layout * 0x9E3779B97F4A7C15ULL);
 }
 inline constexpr std::uint8_t tcp_heartbeat_kind = 0xF1;
 
@@ -311,6 +321,8 @@ public:
     }
 
 private:
+    std::uint64_t schema() const { return hello_schema<Message>(options_.layout); }
+
     struct peer {
         explicit peer(strand_type& s) : retry(s) {}
         node_id id = 0;
@@ -398,8 +410,7 @@ private:
         p.ever_connected = true;
         // The hello goes first, ahead of whatever waited for the connection.
         std::vector<std::byte> hello;
-        wire::encode_control_frame(tcp_hello_kind,
-                                   tcp_hello{self_, p.id, message_schema<Message>()}, hello);
+        wire::encode_control_frame(tcp_hello_kind, tcp_hello{self_, p.id, schema()}, hello);
         p.pending.insert(p.pending.begin(), hello.begin(), hello.end());
         start_write(p);
         // The peer never writes on this connection: a completed read means it closed it.
@@ -553,10 +564,11 @@ private:
             auto hello = wire::decode<tcp_hello>(body, options_.limits);
             if (!hello) return refuse(in, "bad hello: " + hello.error().message());
             if (in->from) return refuse(in, "a second hello");
-            if (hello->schema != message_schema<Message>())
+            if (hello->schema != schema())
                 return refuse(in, "node " + std::to_string(hello->from) +
-                                      " speaks other messages (another preset or key/value "
-                                      "type); run one configuration on every node");
+                                      " speaks other messages or places keys otherwise (another "
+                                      "preset, key/value type or hash_ring size); run one "
+                                      "configuration, with the same peers, on every node");
             if (in->certified && *in->certified != hello->from)
                 return refuse(in,
                               "it says it is node " + std::to_string(hello->from) +

@@ -1,8 +1,10 @@
-# Sourced by capkit-kv's loopback process tests (cluster.sh, tls.sh): a scratch folder and the
-# servers started (in pids[node]), both gone on any exit; fail() with each node's last log
-# lines; six free ports from the kernel (peer ports of nodes 0-2, then their client ports) and
-# the --peers list; wait_log() for a line to appear; and, for plain-TCP tests that set $kv and
-# $preset, start() a node, cli() to talk to it with redis-cli, wait_ready() until it serves.
+# Sourced by capkit-kv's loopback process tests (cluster.sh, tls.sh, ring.sh): a scratch folder
+# and the servers started (in pids[node]), both gone on any exit; fail() with each node's last
+# log lines; 2 x $nodes free ports from the kernel (peer ports of nodes 0 .. nodes-1, then their
+# client ports; 3 nodes unless the caller sets $kv_nodes) and the --peers list; wait_log() for a
+# line to appear; and, for plain-TCP tests that set $kv and $preset, start() a node, cli() to
+# talk to it with redis-cli, wait_ready() until it serves.
+nodes=${kv_nodes:-3}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -12,18 +14,19 @@ cleanup() {
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*"
-  for i in 0 1 2; do [[ -f $work/node$i.log ]] && { echo "--- node $i"; tail -20 "$work/node$i.log"; }; done
+  for ((i = 0; i < nodes; i++)); do [[ -f $work/node$i.log ]] && { echo "--- node $i"; tail -20 "$work/node$i.log"; }; done
   exit 1
 }
 
 read -r -a ports < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(6)]
+import socket, sys
+ss = [socket.socket() for _ in range(2 * int(sys.argv[1]))]
 for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$nodes")
 peer_port() { echo "${ports[$1]}"; }
-client_port() { echo "${ports[$(($1 + 3))]}"; }
-peers="0=127.0.0.1:$(peer_port 0),1=127.0.0.1:$(peer_port 1),2=127.0.0.1:$(peer_port 2)"
+client_port() { echo "${ports[$(($1 + nodes))]}"; }
+peers=""
+for ((i = 0; i < nodes; i++)); do peers+="${peers:+,}$i=127.0.0.1:$(peer_port $i)"; done
 
 wait_log() {  # file text
   for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
@@ -45,7 +48,7 @@ cli() {  # node args...
 }
 wait_ready() {  # node: PONG and every peer up
   for _ in $(seq 100); do
-    if [[ $(cli "$1" ping 2>/dev/null) == PONG ]] && cli "$1" info replication | grep -q "peers_up:2"; then
+    if [[ $(cli "$1" ping 2>/dev/null) == PONG ]] && cli "$1" info replication | grep -q "peers_up:$((nodes - 1))"; then
       return 0
     fi
     sleep 0.1
