@@ -209,6 +209,45 @@ TEST_CASE("a serial proposer restarted on rocksdb outbids every ballot it used b
     CHECK(slot->promised.counter > used);
 }
 
+TEST_CASE("a serial acceptor restarted on rocksdb still refuses ballots up to a register it erased",
+          "[rocksdb][replica]") {
+    // A deleted register is erased once every acceptor holds its tombstone; a proposer that
+    // raced the deletion may still come with an older ballot and the old value. Absent keys
+    // refuse ballots up to the highest erased one (the erase floor), which must survive a
+    // restart, or the old value comes back.
+    using replica = capkit::replica<str, str, capkit::quorum<3, capkit::majority, capkit::majority>,
+                                    capkit::serial, capkit::rocksdb_storage>;
+    namespace proto = capkit::protocol;
+    temp_dir dir;
+    std::optional<replica> acceptor;
+    auto start = [&] {
+        acceptor.reset();
+        auto t = replica::table_type::open(dir / "node1");
+        if (!t) FAIL(t.error().message);
+        acceptor.emplace(1, capkit::replica_options{},
+                         replica::durable_state{.table = std::move(*t)});
+    };
+    const capkit::time_point now{};
+    const proto::ballot deleted_at{7, 0};
+    start();
+    acceptor->receive(0, proto::prepare<str, str>{{0, 1}, "k", deleted_at}, now);
+    acceptor->receive(0, proto::accept<str, str>{{0, 1}, "k", deleted_at, std::nullopt}, now);
+    acceptor->receive(0, proto::erase<str, str>{"k", deleted_at}, now);
+    REQUIRE(acceptor->find("k") == nullptr);
+    REQUIRE(acceptor->stats().erased == 1);
+
+    start();                          // the same directory
+    const proto::ballot raced{5, 2};  // below the deletion's
+    acceptor->receive(2, proto::accept<str, str>{{2, 1}, "k", raced, str("old")}, now);
+    auto out = acceptor->take_messages();
+    REQUIRE(out.size() == 1);
+    const auto* answer = std::get_if<proto::accepted<str, str>>(&out.front().m);
+    REQUIRE(answer != nullptr);
+    CHECK_FALSE(answer->ok);
+    CHECK(answer->seen == deleted_at);
+    CHECK(acceptor->find("k") == nullptr);
+}
+
 TEST_CASE("a hint kept on rocksdb is handed off by its holder after a restart",
           "[rocksdb][replica]") {
     using replica = capkit::replica<str, str, capkit::quorum<3, capkit::one, capkit::one>,
