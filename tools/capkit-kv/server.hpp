@@ -120,6 +120,7 @@ private:
         std::array<char, 16 * 1024> in{};
         std::string out;
         bool reading = false, writing = false, closed = false;
+        bool flush_scheduled = false;
     };
 
     void say(log_level level, const std::string& line) const {
@@ -134,11 +135,20 @@ private:
                 s.set_option(tcp::no_delay(true), ignored);
                 auto c = std::make_shared<connection>(security_.wrap(std::move(s)), exec_,
                                                       options_.client_limits);
+                // A reply completed by a peer's acknowledgement is written after the handlers
+                // already waiting on the strand have run: the acknowledgements of a pipelined
+                // batch arrive together, and their replies then leave in one write, not one each.
                 c->replied = [this, w = std::weak_ptr<connection>(c)] {
-                    if (auto live = w.lock()) {
-                        flush(live);
-                        read(live);
-                    }
+                    auto live = w.lock();
+                    if (!live || live->flush_scheduled) return;
+                    live->flush_scheduled = true;
+                    boost::asio::post(net_.strand(), [this, w] {
+                        if (auto c = w.lock()) {
+                            c->flush_scheduled = false;
+                            flush(c);
+                            read(c);
+                        }
+                    });
                 };
                 connections_.insert(c);
                 admit(c);
