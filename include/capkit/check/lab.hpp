@@ -121,16 +121,13 @@ private:
     std::vector<double> cdf_;
 };
 
-template <class Replica>
-constexpr bool ringed = on_hash_ring<Replica>;
-
 }  // namespace detail
 
 /// How many nodes `Replica` runs `sc` on: its N, or on a hash_ring the scenario's `nodes` (M; the
 /// fewest its faults fit, at least N, when it gives none).
 template <class Replica>
 unsigned cluster_nodes(const scenario& sc) {
-    if constexpr (detail::ringed<Replica>) {
+    if constexpr (on_hash_ring<Replica>) {
         return sc.nodes != 0 ? sc.nodes : std::max(Replica::n, min_nodes(sc));
     } else {
         return Replica::n;
@@ -203,9 +200,8 @@ private:
         o.seed = seed;
         // serial: a retry waits about a round trip, or dueling proposers keep colliding.
         o.backoff = std::max<std::chrono::nanoseconds>(o.backoff, 2 * sc.latency.max);
-        o.max_attempts = std::max(o.max_attempts, 8u);
         o.anti_entropy.interval = sc.anti_entropy;
-        if constexpr (ringed<Replica>) o.cluster_size = cluster_nodes<Replica>(sc);
+        if constexpr (on_hash_ring<Replica>) o.cluster_size = cluster_nodes<Replica>(sc);
         return o;
     }
     static sync_policy sync(const durability& d) {
@@ -479,7 +475,7 @@ private:
             std::optional<std::set<std::int64_t>> first;
             for (node_id i = 0; i < n; ++i) {
                 if (!cluster_.up(i)) continue;
-                if constexpr (ringed<Replica>) {  // only the key's owners hold it
+                if constexpr (on_hash_ring<Replica>) {  // only the key's owners hold it
                     if (!cluster_.replica(i).owns(i, lab_key<key_type>(k))) {
                         if (cluster_.replica(i).find(lab_key<key_type>(k))) agree = false;
                         continue;
@@ -604,9 +600,9 @@ inline double share(std::size_t part, std::size_t whole) {
 template <class Replica>
 std::optional<std::string> refuses(const scenario& sc) {
     const unsigned m = cluster_nodes<Replica>(sc);
-    std::string has = detail::ringed<Replica> ? "M=" + std::to_string(m) + " nodes on a hash_ring"
-                                              : "N=" + std::to_string(m);
-    if constexpr (detail::ringed<Replica>) {
+    std::string has = on_hash_ring<Replica> ? "M=" + std::to_string(m) + " nodes on a hash_ring"
+                                            : "N=" + std::to_string(m);
+    if constexpr (on_hash_ring<Replica>) {
         if (m < Replica::n || m > Replica::max_nodes)
             return "scenario " + sc.name + " is written for " + std::to_string(m) +
                    " nodes; this configuration places N=" + std::to_string(Replica::n) +
