@@ -49,11 +49,34 @@ wait_port() {  # port
   echo "nothing listens on port $1" >&2
   exit 1
 }
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }  # user + system
+# Runs the load and adds to its figures where the CPU went: the servers' CPU per operation (all
+# of the system's processes together), the busiest server process's share of a core, the load
+# generator's CPU per operation, and ops/s divided by that share: the throughput this run
+# projects with a core for every process, when the busiest one would be the first to run out.
 run_load() {  # system op clients servers [kv_load args...]
   local system=$1 op=$2 clients=$3 servers=$4
   shift 4
-  local out
-  out=$("$load" --servers "$servers" --op "$op" --clients "$clients" --seconds "$secs" "$@")
+  local out before=() used=() p i t0 t1 ops TIMEFORMAT='%U %S'
+  for p in "${pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
+  t0=$(date +%s%N)
+  { time "$load" --servers "$servers" --op "$op" --clients "$clients" --seconds "$secs" "$@" \
+    >"$work/load.out" 2>"$work/load.err"; } 2>"$work/load.time"
+  t1=$(date +%s%N)
+  for i in "${!pids[@]}"; do used+=($(($(cpu_ticks "${pids[$i]}") - ${before[$i]}))); done
+  cat "$work/load.err" >&2
+  out=$(<"$work/load.out")
+  ops=$(grep -o '"ops": [0-9]*' <<<"$out" | cut -d' ' -f2)
+  out="${out%\}}$(awk -v hz="$hz" -v ops="${ops:-0}" -v wall="$(((t1 - t0) / 1000))" \
+    -v used="${used[*]}" -v load="$(<"$work/load.time")" 'BEGIN {
+      n = split(used, u, " "); total = 0; most = 0
+      for (i = 1; i <= n; i++) { total += u[i]; if (u[i] > most) most = u[i] }
+      if (ops == 0 || wall == 0) { printf "}"; exit }
+      split(load, l, " "); share = most / hz * 1e6 / wall
+      printf ", \"server_cpu_us_per_op\": %.1f, \"busiest_core_share\": %.2f, \"load_cpu_us_per_op\": %.1f, \"core_per_process_ops_per_s\": %.0f}",
+        total / hz * 1e6 / ops, share, (l[1] + l[2]) * 1e6 / ops, (share > 0 ? ops / (wall / 1e6) / share : 0)
+    }')"
   results+=("$system|$op|$clients|$out")
   printf '  %-28s %-9s %3s clients  %s\n' "$system" "$op" "$clients" "$out"
 }
@@ -175,6 +198,16 @@ for c in 16 64; do
   echo "  $c clients: capkit-kv strong-lww SET / etcd (tmpfs) put: $(ratio "$k" "$(field "etcd (tmpfs)" set $c ops_per_s)")"
   echo "  $c clients: capkit-kv strong-lww SET / redis SET+WAIT 1: $(ratio "$k" "$(field "redis+2 replicas SET+WAIT" set-wait $c ops_per_s)") [>= 2], p99 $(field "capkit-kv strong-lww" set $c p99_ms) ms vs $(field "redis+2 replicas SET+WAIT" set-wait $c p99_ms) ms [no worse]"
   echo "  $c clients: capkit-kv cp-linearizable SET / strong-lww SET: $(ratio "$(field "capkit-kv cp-linearizable" set $c ops_per_s)" "$k")"
+  echo "  $c clients, server CPU per SET: capkit-kv strong-lww $(field "capkit-kv strong-lww" set $c server_cpu_us_per_op) us, redis SET+WAIT 1 $(field "redis+2 replicas SET+WAIT" set-wait $c server_cpu_us_per_op) us, plain redis $(field "redis" set $c server_cpu_us_per_op) us; the load generator $(field "redis" set $c load_cpu_us_per_op) us per plain redis SET"
+  # What the 2x target leaves the servers on this machine: its cores, less the load generator's
+  # CPU at twice Redis's SET+WAIT rate, per SET.
+  echo "  $c clients, server CPU per SET the >= 2x target leaves on $(nproc) cores: $(awk -v n="$(nproc)" \
+    -v r="$(field "redis+2 replicas SET+WAIT" set-wait $c ops_per_s)" \
+    -v l="$(field "capkit-kv strong-lww" set $c load_cpu_us_per_op)" \
+    'BEGIN { if (r > 0) printf "%.1f", n * 1e6 / (2 * r) - l; else print "?" }') us"
+  kc=$(field "capkit-kv strong-lww" set $c core_per_process_ops_per_s)
+  rc=$(field "redis+2 replicas SET+WAIT" set-wait $c core_per_process_ops_per_s)
+  echo "  $c clients, a core per process (projected: ops/s / the busiest process's share of a core): capkit-kv strong-lww $kc, redis SET+WAIT 1 $rc: $(ratio "$kc" "$rc")"
 done
 echo "  -P 16 over 10,000 keys: capkit-kv strong-lww SET / plain redis SET: $(ratio "$pipelined" "$plain_pipelined") [>= 0.25]"
 echo "  -P 16, every SET on one key: capkit-kv strong-lww SET / plain redis SET: $(ratio "$one_key" "$plain_one_key")"
