@@ -131,6 +131,13 @@ TEST_CASE(
         CHECK(r.linearizable_seeds == r.seeds);
         CHECK(r.stale_reads == 0);
     });
+    // serial on the ring: each key's register on its three owners, any node proposing.
+    run_preset("ring-serial", sc, [](const lab::report& r) {
+        CHECK(r.seeds >= 200);
+        CHECK(r.linearizable_seeds == r.seeds);
+        CHECK(r.lost_writes == 0);
+        CHECK(r.stale_reads == 0);
+    });
     // The control: without anti-entropy, only the hints of ring-ap-hinted's fallbacks bring
     // node 5 the writes it missed before the final reads.
     sc.anti_entropy = std::chrono::milliseconds{0};

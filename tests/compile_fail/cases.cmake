@@ -42,8 +42,6 @@ capkit_compile_fail(hash_ring_zero_virtual_nodes
 capkit_compile_fail(hash_ring_too_many_virtual_nodes
                     "capkit::hash_ring: VirtualNodes must be at most 65536"
                     "virtual_nodes_check<65537U?>")
-capkit_compile_fail(replica_with_hash_ring
-                    "capkit::serial: placement must be capkit::all_nodes")
 capkit_compile_fail(hash_ring_with_dvv
                     "capkit::hash_ring: a node that does not own a key may coordinate its writes")
 capkit_compile_fail(any_without_sloppy "capkit::any acknowledges a write that only a hint holds")

@@ -43,7 +43,8 @@ using strong_lww = preset_at<2>;
 using ap_dvv = preset_at<4>;
 using ap_vclock = preset_at<5>;
 using ap_crdt_counter = preset_at<6>;
-using ring_strong = preset_at<11>;
+using ring_serial = preset_at<11>;
+using ring_strong = preset_at<12>;
 
 // A cluster of Replica with one executor per node.
 template <class Replica>
@@ -100,7 +101,8 @@ TEST_CASE("the test's preset indices name the presets they mean", "[kv][commands
     CHECK(preset_name<4>() == "ap-dvv");
     CHECK(preset_name<5>() == "ap-vclock");
     CHECK(preset_name<6>() == "ap-crdt-counter");
-    CHECK(preset_name<11>() == "ring-strong");
+    CHECK(preset_name<11>() == "ring-serial");
+    CHECK(preset_name<12>() == "ring-strong");
     STATIC_REQUIRE(std::is_same_v<ap_crdt_counter::value_type, capkit::g_counter>);
     STATIC_REQUIRE(std::is_same_v<cp_serial::key_type, std::string>);
     bool same = false;
@@ -565,4 +567,36 @@ TEST_CASE("a hash_ring preset serves every key through every node of its M, and 
         CAPTURE(line);
         CHECK(info.find(line) != std::string::npos);
     }
+}
+
+TEST_CASE("ring-serial: CAS through any node of M is decided by the key's three owners",
+          "[kv][commands][ring]") {
+    capkit::replica_options o;
+    o.cluster_size = 5;
+    kv_cluster<ring_serial> k("ring-serial", o);
+    REQUIRE(k.executors.size() == 5);
+    for (int i = 0; i < 10; ++i) {
+        std::string key = "key" + std::to_string(i);
+        auto via = static_cast<node_id>(i % 5), other = static_cast<node_id>((i + 2) % 5);
+        REQUIRE(k.run(via, {"SETNX", key, "a"}) == integer(1));
+        // Two proposers race from a: the first CAS wins wherever it runs, the second lost.
+        CHECK(k.run(other, {"CAS", key, "a", "b"}) == integer(1));
+        CHECK(k.run(via, {"CAS", key, "a", "c"}) == integer(0));
+        for (node_id n = 0; n < 5; ++n) CHECK(k.run(n, {"GET", key}) == bulk("b"));
+    }
+    // Each key's register on three of the five nodes (once the last accepts have landed).
+    auto holders = [&](int i) {
+        int n = 0;
+        for (node_id via = 0; via < 5; ++via)
+            n += k.c.replica(via).find("key" + std::to_string(i)) != nullptr;
+        return n;
+    };
+    auto on_three = [&] {
+        for (int i = 0; i < 10; ++i)
+            if (holders(i) != 3) return false;
+        return true;
+    };
+    k.c.network().run_until(on_three);
+    for (int i = 0; i < 10; ++i) CHECK(holders(i) == 3);
+    CHECK(k.run(1, {"INFO"}).find("placement:hash_ring M=5\r\n") != std::string::npos);
 }

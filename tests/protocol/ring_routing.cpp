@@ -3,7 +3,8 @@
 // its three owners, any node coordinates any key (owner or not), quorums count owners only, and
 // with capkit::sloppy a write whose owner is away goes to the next node of the key's preference
 // list, which keeps it as a hint, counts toward W, and hands it to the owner once it is back
-// (Dynamo's sloppy quorum). Over the seeded simulator.
+// (Dynamo's sloppy quorum). serial keeps each key's CASPaxos register on its owners, whose
+// majority decides, and any node proposes. Over the seeded simulator.
 #include <capkit/capkit.hpp>
 #include <capkit/sim_cluster.hpp>
 
@@ -31,10 +32,13 @@ template <class... P>
 using ring_replica = capkit::replica<std::string, std::int64_t, capkit::hash_ring<>, P...>;
 using ring_strong = ring_replica<capkit::quorum<3, 2, 2>, capkit::strong>;
 using ring_linearizable = ring_replica<capkit::quorum<3, 2, 2>, capkit::linearizable>;
+using ring_serial =
+    ring_replica<capkit::quorum<3, capkit::majority, capkit::majority>, capkit::serial>;
 using ring_sloppy_all = ring_replica<capkit::quorum<3, 1, 3>, capkit::eventual, capkit::sloppy>;
 using ring_strict_all = ring_replica<capkit::quorum<3, 1, 3>, capkit::eventual>;
 
 static_assert(ring_strong::ringed && ring_strong::max_nodes >= cluster_nodes);
+static_assert(ring_serial::ringed && capkit::on_hash_ring<ring_serial>);
 
 capkit::replica_options on_ring() {
     capkit::replica_options o;
@@ -128,7 +132,7 @@ std::pair<std::vector<int>, std::vector<int>> split_by_owner(node_id node, int c
 }  // namespace
 
 TEMPLATE_TEST_CASE("hash_ring: each key is stored on its N owners, and any node serves it",
-                   "[ring]", ring_strong, ring_linearizable) {
+                   "[ring]", ring_strong, ring_linearizable, ring_serial) {
     ring_harness<TestType> h;
     REQUIRE(h.cluster.nodes() == cluster_nodes);
     std::set<node_id> coordinators_not_owning;
@@ -156,11 +160,15 @@ TEMPLATE_TEST_CASE("hash_ring: each key is stored on its N owners, and any node 
     }
 }
 
-TEST_CASE("hash_ring: a quorum counts the key's owners only", "[ring]") {
-    ring_harness<ring_strong> h;
+TEMPLATE_TEST_CASE("hash_ring: a quorum counts the key's owners only", "[ring]", ring_strong,
+                   ring_serial) {
+    ring_harness<TestType> h;
     const std::string key = "k";
     auto pref = preference(key);
     h.put(pref[0], key, 1);
+    // One owner away: the other two are a quorum, whichever node asks.
+    h.cut_off({pref[2]});
+    CHECK(h.get(pref[3], key) == std::optional<std::int64_t>(1));
     // Two owners away: four nodes are up, but only one owner: R = W = 2 cannot be met.
     h.cut_off({pref[1], pref[2]});
     bool refused = false;

@@ -57,6 +57,8 @@ inline constexpr auto presets = boost::hana::make_tuple(
         "n5-serial"},
     preset<replica<preset_key, preset_value, quorum<5, 1, 5>, strong, lww<>>>{"n5-read-one"},
     // N = 3 copies on a hash_ring of the scenario's nodes (M): Dynamo's and Cassandra's layout.
+    preset<replica<preset_key, preset_value, quorum<3, majority, majority>, serial, lww<>,
+                   hash_ring<>>>{"ring-serial"},
     preset<replica<preset_key, preset_value, quorum<3, 2, 2>, strong, lww<>, hash_ring<>>>{
         "ring-strong"},
     preset<replica<preset_key, preset_value, quorum<3, one, one>, eventual, lww<>, sloppy,

@@ -25,6 +25,7 @@
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
+#include <capkit/protocol/routing.hpp>
 #include <capkit/time.hpp>
 
 namespace capkit {
@@ -35,6 +36,9 @@ namespace capkit {
 /// reports what it accepted last), then accept (the proposer applies the operation's change to
 /// that value and a majority accepts the result). Reads are rounds too, with the identity change,
 /// so a value is returned only once a majority has accepted it.
+///
+/// On a hash_ring of M nodes a key's register lives on its N owners only, and any node may
+/// propose on it: the rounds go to the owners, whose majority decides.
 ///
 /// Like quorum_replica it is deterministic and sans-I/O: fed requests, messages and time, it
 /// produces messages, completions and its next deadline; randomised backoff draws from a seed.
@@ -49,11 +53,11 @@ public:
     static_assert(std::is_same_v<consistency, serial>,
                   "capkit::paxos_replica runs capkit::serial; use capkit::replica, which picks "
                   "capkit::quorum_replica for other consistency levels.");
-    static_assert(
-        std::is_same_v<typename config::placement, all_nodes>,
-        "capkit::serial: placement must be capkit::all_nodes (a cluster of exactly N nodes): "
-        "its CASPaxos rounds do not route by capkit::hash_ring yet; use all_nodes with serial, "
-        "or hash_ring with eventual, strong or linearizable (docs/policies.md, hash_ring).");
+    using placement = typename config::placement;
+    /// hash_ring: N owners of each key among M nodes; each key's acceptors are its owners.
+    static constexpr bool ringed = !std::is_same_v<placement, all_nodes>;
+    /// The largest cluster a replica of this type can be part of.
+    static constexpr unsigned max_nodes = detail::router<placement, n>::max_nodes;
 
     using ballot = protocol::ballot;
     /// A read's context: the ballot under which the value read was accepted.
@@ -81,7 +85,7 @@ public:
     };
     using state = slot;
 
-    using outgoing = typename detail::replica_io<message, n>::outgoing;
+    using outgoing = typename detail::replica_io<message, max_nodes>::outgoing;
 
     using table_type = typename config::storage::template table<Key, slot>;
 
@@ -101,6 +105,7 @@ public:
     paxos_replica(node_id self, replica_options options, durable_state recovered)
         : self_(self),
           options_(options),
+          router_(options),
           io_(self),
           rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
                (std::uint64_t{options.incarnation} << 32)),
@@ -252,6 +257,18 @@ public:
     void set_reachable(node_id peer, bool reachable) { io_.set_reachable(peer, reachable); }
     bool reachable(node_id peer) const { return io_.reachable(peer); }
 
+    /// The cluster's nodes: N, or M on a hash_ring.
+    unsigned nodes() const noexcept { return router_.nodes(); }
+
+    /// Whether node `who` is one of `key`'s N owners, its acceptors (always, under all_nodes).
+    bool owns(node_id who, const Key& key) const {
+        if constexpr (ringed) {
+            return router_.of(key).owns(who);
+        } else {
+            return who < n;
+        }
+    }
+
     /// This acceptor's register of `key` (null if absent or collected).
     const slot* find(const Key& key) const { return table_.find(key); }
 
@@ -333,8 +350,9 @@ private:
 
     void start(operation op, time_point now) {
         if (op.kind != op_kind::collect) ++stats_.requests;
-        for (node_id i = 0; i < n; ++i)
-            if (reachable(i)) op.targets.push_back(i);
+        auto owners = router_.of(op.key);  // the key's acceptors
+        for (unsigned i = 0; i < owners.owners; ++i)
+            if (reachable(owners.nodes[i])) op.targets.push_back(owners.nodes[i]);
         if (op.targets.size() < std::max(op.r, op.w)) {
             if (op.kind != op_kind::collect) ++stats_.unavailable;
             auto reach = static_cast<unsigned>(op.targets.size());
@@ -513,8 +531,9 @@ private:
         if (op.kind == op_kind::remove) {
             collect(op.key, now);
         } else if (op.kind == op_kind::collect && !op.next.precondition_failed) {
-            // Every replica accepted the tombstone under op.b: each may now drop the register.
-            for (node_id i = 0; i < n; ++i) send(i, protocol::erase<Key, Value>{op.key, op.b});
+            // Every owner accepted the tombstone under op.b (W = N: the targets are all of them):
+            // each may now drop the register.
+            for (auto to : op.targets) send(to, protocol::erase<Key, Value>{op.key, op.b});
         }
     }
 
@@ -573,7 +592,8 @@ private:
 
     node_id self_;
     replica_options options_;
-    detail::replica_io<message, n> io_;
+    detail::router<placement, n> router_;
+    detail::replica_io<message, max_nodes> io_;
     detail::rng rng_;
     std::uint64_t counter_ = 0;         // the highest ballot counter seen, so new ballots outbid it
     ballot floor_{};                    // see highest_seen
