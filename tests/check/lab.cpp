@@ -176,6 +176,7 @@ TEST_CASE(
             CHECK(r.seeds == 12);
             CHECK(r.linearizable_seeds == r.seeds);  // 2 of 3 owners: none waits for node 5
             CHECK(r.lost_writes == 0);
+            CHECK(r.converged == 1.0);
             CHECK(r.availability >= 0.99);
         });
     }

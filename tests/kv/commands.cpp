@@ -579,24 +579,28 @@ TEST_CASE("ring-serial: CAS through any node of M is decided by the key's three 
         std::string key = "key" + std::to_string(i);
         auto via = static_cast<node_id>(i % 5), other = static_cast<node_id>((i + 2) % 5);
         REQUIRE(k.run(via, {"SETNX", key, "a"}) == integer(1));
-        // Two proposers race from a: the first CAS wins wherever it runs, the second lost.
+        // Two CAS from a through different nodes: the first wins, the second finds b and loses.
         CHECK(k.run(other, {"CAS", key, "a", "b"}) == integer(1));
         CHECK(k.run(via, {"CAS", key, "a", "c"}) == integer(0));
         for (node_id n = 0; n < 5; ++n) CHECK(k.run(n, {"GET", key}) == bulk("b"));
     }
-    // Each key's register on three of the five nodes (once the last accepts have landed).
-    auto holders = [&](int i) {
-        int n = 0;
-        for (node_id via = 0; via < 5; ++via)
-            n += k.c.replica(via).find("key" + std::to_string(i)) != nullptr;
-        return n;
+    // Each key's register on exactly its three owners (once the last accepts have landed).
+    auto on_owners = [&](int i) {
+        std::string key = "key" + std::to_string(i);
+        int owners = 0;
+        for (node_id n = 0; n < 5; ++n) {
+            bool owns = k.c.replica(n).owns(n, key);
+            if ((k.c.replica(n).find(key) != nullptr) != owns) return false;
+            owners += owns;
+        }
+        return owners == 3;
     };
-    auto on_three = [&] {
+    auto all_on_owners = [&] {
         for (int i = 0; i < 10; ++i)
-            if (holders(i) != 3) return false;
+            if (!on_owners(i)) return false;
         return true;
     };
-    k.c.network().run_until(on_three);
-    for (int i = 0; i < 10; ++i) CHECK(holders(i) == 3);
+    k.c.network().run_until(all_on_owners);
+    for (int i = 0; i < 10; ++i) CHECK(on_owners(i));
     CHECK(k.run(1, {"INFO"}).find("placement:hash_ring M=5\r\n") != std::string::npos);
 }

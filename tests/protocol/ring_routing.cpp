@@ -178,6 +178,23 @@ TEMPLATE_TEST_CASE("hash_ring: a quorum counts the key's owners only", "[ring]",
     CHECK(refused);
 }
 
+TEST_CASE("hash_ring with serial: only a key's owners take part in its rounds", "[ring]") {
+    const std::string key = "k";
+    auto pref = preference(key);
+    const capkit::protocol::prepare<std::string, std::int64_t> round{
+        {pref[3], 1}, key, {7, pref[3]}};
+    // An owner promises and keeps a register; a node that does not own the key ignores the
+    // round (a routing mistake must not make it a second acceptor of the key).
+    ring_serial owner(pref[0], on_ring());
+    owner.receive(pref[3], round, capkit::time_point{});
+    CHECK(owner.find(key) != nullptr);
+    CHECK(owner.take_messages().size() == 1);
+    ring_serial stranger(pref[4], on_ring());
+    stranger.receive(pref[3], round, capkit::time_point{});
+    CHECK(stranger.find(key) == nullptr);
+    CHECK(stranger.take_messages().empty());
+}
+
 TEST_CASE(
     "hash_ring with sloppy: a fallback keeps the write for an owner away, counts toward W, and "
     "hands it off",

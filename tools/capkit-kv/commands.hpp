@@ -122,8 +122,8 @@ struct command_stats {
 /// - Every preset: PING [message], ECHO message, GET key, SET key value, EXISTS key [key ...],
 ///   DEL key [key ...] (not counters), INFO [section ...], CONFIG GET ..., COMMAND [...],
 ///   SELECT 0, QUIT.
-/// - serial (cp-serial, n5-serial): CAS key expected new (1 if set, 0 if the key held another
-///   value), SETNX key value (1 if set, 0 if the key existed).
+/// - serial (cp-serial, n5-serial, ring-serial): CAS key expected new (1 if set, 0 if the key
+///   held another value), SETNX key value (1 if set, 0 if the key existed).
 /// - vector_clocks and dvv (ap-vclock, ap-dvv): GETCTX key gives [context, sibling ...];
 ///   SETCTX key context value writes over what that context saw. GET of a key with siblings
 ///   fails with -SIBLINGS; SET writes over the context a read of the key returns.

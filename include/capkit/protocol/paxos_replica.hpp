@@ -32,13 +32,16 @@ namespace capkit {
 
 /// A serial replica: every key is a CASPaxos register (Rystsov, 2018). Every node is both a
 /// proposer, which runs the requests made on it, and an acceptor, which keeps its share of every
-/// register. Each operation is one round: prepare (a majority promises to ignore lower ballots and
-/// reports what it accepted last), then accept (the proposer applies the operation's change to
-/// that value and a majority accepts the result). Reads are rounds too, with the identity change,
-/// so a value is returned only once a majority has accepted it.
+/// register it owns (all of them under all_nodes). Each operation is one round: prepare (a majority
+/// promises to ignore lower ballots and reports what it accepted last), then accept (the proposer
+/// applies the operation's change to that value and a majority accepts the result). Reads are
+/// rounds too, with the identity change, so a value is returned only once a majority has accepted
+/// it.
 ///
 /// On a hash_ring of M nodes a key's register lives on its N owners only, and any node may
-/// propose on it: the rounds go to the owners, whose majority decides.
+/// propose on it: the rounds go to the owners, whose majority decides. An acceptor ignores a
+/// round on a key it does not own, so a routing mistake costs availability, never a second set
+/// of acceptors deciding the same key.
 ///
 /// Like quorum_replica it is deterministic and sans-I/O: fed requests, messages and time, it
 /// produces messages, completions and its next deadline; randomised backoff draws from a seed.
@@ -429,7 +432,11 @@ private:
         return s ? std::max(s->promised, s->accepted) : floor_;
     }
 
+    // On a hash_ring only the key's owners are its acceptors. A round reaching another node is a
+    // routing mistake (every node builds the same ring): ignored, it can cost a timeout, never a
+    // second set of acceptors deciding the key.
     void on_prepare(node_id from, const protocol::prepare<Key, Value>& p) {
+        if (!owns(self_, p.key)) return;
         const slot* s = table_.find(p.key);
         bool refuse = s ? (p.b < s->promised || p.b <= s->accepted) : p.b <= floor_;
         if (refuse) {
@@ -445,6 +452,7 @@ private:
     }
 
     void on_accept(node_id from, protocol::accept<Key, Value>&& a) {
+        if (!owns(self_, a.key)) return;
         const slot* s = table_.find(a.key);
         bool refuse = s ? (a.b < s->promised || a.b < s->accepted) : a.b <= floor_;
         if (refuse) {
@@ -457,6 +465,7 @@ private:
     }
 
     void on_erase(const protocol::erase<Key, Value>& e) {
+        if (!owns(self_, e.key)) return;
         const slot* s = table_.find(e.key);
         if (!s || s->promised != e.b || s->accepted != e.b || s->value) return;  // moved on
         if (e.b > floor_) {
