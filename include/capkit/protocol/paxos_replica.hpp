@@ -264,13 +264,7 @@ public:
     unsigned nodes() const noexcept { return router_.nodes(); }
 
     /// Whether node `who` is one of `key`'s N owners, its acceptors (always, under all_nodes).
-    bool owns(node_id who, const Key& key) const {
-        if constexpr (ringed) {
-            return router_.of(key).owns(who);
-        } else {
-            return who < n;
-        }
-    }
+    bool owns(node_id who, const Key& key) const { return router_.owns(who, key); }
 
     /// This acceptor's register of `key` (null if absent or collected).
     const slot* find(const Key& key) const { return table_.find(key); }

@@ -317,13 +317,7 @@ public:
     unsigned nodes() const noexcept { return router_.nodes(); }
 
     /// Whether node `who` is one of `key`'s N owners (always, under all_nodes).
-    bool owns(node_id who, const Key& key) const {
-        if constexpr (ringed) {
-            return router_.of(key).owns(who);
-        } else {
-            return who < n;
-        }
-    }
+    bool owns(node_id who, const Key& key) const { return router_.owns(who, key); }
 
     /// This node's own stored state of `key` (null if it never saw the key).
     const state* find(const Key& key) const { return table_.find(key); }

@@ -59,6 +59,12 @@ public:
         p.size = p.owners = N;
         return p;
     }
+
+    /// Whether node `who` owns `key`: every node of the N does.
+    template <class Key>
+    bool owns(node_id who, const Key&) const noexcept {
+        return who < N;
+    }
 };
 
 /// Most nodes a hash_ring cluster may have (a request keeps a bit per node).
@@ -82,6 +88,12 @@ public:
             ring_.preference_list(key, std::span<node_id>(p.nodes.data(), ring_.node_count())));
         p.owners = std::min(p.size, N);
         return p;
+    }
+
+    /// Whether node `who` is one of `key`'s N owners.
+    template <class Key>
+    bool owns(node_id who, const Key& key) const {
+        return of(key).owns(who);
     }
 
 private:
