@@ -14,22 +14,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-scripts/setup
-missing=()
-for p in redis-server etcd-server linux-perf; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [[ $(id -u) == 0 ]] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-cmake -S . -B build/bench-kv -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAPKIT_BUILD_TESTS=OFF \
-  -DCAPKIT_BUILD_BENCH=ON -DCAPKIT_BUILD_TOOLS=ON -DCAPKIT_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build/bench-kv --target capkit-kv kv_load >/dev/null
-kv=build/bench-kv/tools/capkit-kv
-load=build/bench-kv/bench/kv_load
+source scripts/lib.sh
+scripts/setup redis-server etcd-server linux-perf
+# The Release build the demo, scripts/bench and the gcc test pass share (scripts/lib.sh).
+capkit_configure_release
+capkit_build_release capkit-kv kv_load
+kv=$capkit_release_dir/tools/capkit-kv
+load=$capkit_release_dir/bench/kv_load
 
 work=$(mktemp -d)
 pids=()

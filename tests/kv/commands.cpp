@@ -17,6 +17,7 @@
 
 #include <capkit/cluster.hpp>
 #include <capkit/crdt/pn_counter.hpp>
+#include <capkit/detail/text.hpp>
 
 #include <capkit-kv/commands.hpp>
 #include <capkit-kv/resp.hpp>
@@ -552,10 +553,10 @@ TEST_CASE("a hash_ring preset serves every key through every node of its M, and 
     kv_cluster<ring_strong> k("ring-strong", o);
     REQUIRE(k.executors.size() == 5);
     for (int i = 0; i < 20; ++i) {
-        std::string key = "key" + std::to_string(i);
-        REQUIRE(k.run(static_cast<node_id>(i % 5), {"SET", key, "v" + std::to_string(i)}) == ok());
-        for (node_id via = 0; via < 5; ++via)
-            CHECK(k.run(via, {"GET", key}) == bulk("v" + std::to_string(i)));
+        std::string key = capkit::detail::cat("key", std::to_string(i));
+        std::string value = capkit::detail::cat("v", std::to_string(i));
+        REQUIRE(k.run(static_cast<node_id>(i % 5), {"SET", key, value}) == ok());
+        for (node_id via = 0; via < 5; ++via) CHECK(k.run(via, {"GET", key}) == bulk(value));
     }
     // Each key on three of the five nodes: 60 copies in all.
     std::size_t copies = 0;

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <capkit/detail/text.hpp>
+
 #include <capkit-kv/resp.hpp>
 
 namespace {
@@ -201,7 +203,8 @@ TEST_CASE("malformed requests fail with Redis's sentences, whole or byte by byte
         {"*+1\r\n", "Protocol error: invalid multibulk length"},
         {"*1\n", "Protocol error: invalid multibulk length"},
         {"*4\r\n", "Protocol error: invalid multibulk length"},  // above max_arguments
-        {"*" + std::string(40, '1') + "\r\n", "Protocol error: too big mbulk count string"},
+        {capkit::detail::cat("*", std::string(40, '1'), "\r\n"),
+         "Protocol error: too big mbulk count string"},
         {"*1\r\nx", "Protocol error: expected '$', got 'x'"},
         {"*1\r\n\x01", "Protocol error: expected '$', got '\\x01'"},
         {"*2\r\n$1\r\na\r\n:1\r\n", "Protocol error: expected '$', got ':'"},

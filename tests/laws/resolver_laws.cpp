@@ -2,6 +2,7 @@
 // The resolver laws, checked on states a real cluster could reach: one random history of client
 // reads, writes through random coordinators and replica-to-replica merges at 3 replicas, replayed
 // under each resolver. Every state a replica ever held is a sample.
+#include <capkit/detail/text.hpp>
 #include <capkit/resolve/dvv.hpp>
 #include <capkit/resolve/lww.hpp>
 #include <capkit/resolve/vector_clocks.hpp>
@@ -105,7 +106,7 @@ replayed<R> replay(const std::vector<step>& history) {
             case step::write: {
                 auto pt = std::chrono::nanoseconds(static_cast<std::int64_t>(i) * 1000 + s.skew);
                 auto written = R::write(here, context[s.client], s.at, stamp_at<R>(clock[s.at], pt),
-                                        "w" + std::to_string(i));
+                                        capkit::detail::cat("w", std::to_string(i)));
                 out.writes.emplace_back(here, written);
                 here = std::move(written);
                 break;

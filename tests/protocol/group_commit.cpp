@@ -5,6 +5,7 @@
 // acknowledgements loses none of them, where syncing on the same period without waiting (the
 // control) loses them all.
 #include <capkit/capkit.hpp>
+#include <capkit/detail/text.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/sim_cluster.hpp>
 
@@ -41,7 +42,7 @@ std::vector<std::string> put_at_once(capkit::test::sim_harness<Replica>& h, int 
     std::vector<std::string> acked;
     int done = 0;
     for (int k = 0; k < count; ++k) {
-        std::string key = "k" + std::to_string(k);
+        std::string key = capkit::detail::cat("k", std::to_string(k));
         h.cluster.node_at(0).async_put(key, k, {}, [&, key](const auto& r) {
             if (r) acked.push_back(key);
             ++done;

@@ -14,6 +14,8 @@
 #include <rapidcheck.h>
 #include <catch2/catch.hpp>
 
+#include <capkit/detail/text.hpp>
+
 namespace {
 
 using tree = capkit::merkle_tree<std::string>;
@@ -53,7 +55,8 @@ TEST_CASE("merkle_tree: the same items in another order give the same tree", "[m
 
 TEST_CASE("merkle_tree: one key's change differs on its own path and nowhere else", "[merkle]") {
     std::map<std::string, std::uint64_t> items;
-    for (int i = 0; i < 500; ++i) items["k" + std::to_string(i)] = std::uint64_t(i) * 1000003 + 1;
+    for (int i = 0; i < 500; ++i)
+        items[capkit::detail::cat("k", std::to_string(i))] = std::uint64_t(i) * 1000003 + 1;
     tree a(8), b(8);
     fill(a, items);
     fill(b, items);

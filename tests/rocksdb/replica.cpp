@@ -10,10 +10,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <capkit/capkit.hpp>
+#include <capkit/detail/text.hpp>
 #include <capkit/storage/rocksdb.hpp>
 
 #include <rocksdb/statistics.h>
@@ -327,7 +329,7 @@ TEST_CASE("group commit on rocksdb: one WAL fsync per window serves many acknowl
         const auto before = stats->getTickerCount(::rocksdb::WAL_FILE_SYNCED);
         int acked = 0;
         for (int k = 0; k < writes; ++k)
-            c.node(0).async_put("k" + std::to_string(k), std::to_string(k), {},
+            c.node(0).async_put(capkit::detail::cat("k", std::to_string(k)), std::to_string(k), {},
                                 [&](const auto& r) { acked += r.has_value() ? 1 : 0; });
         c.run_for(std::chrono::milliseconds(100));
         REQUIRE(acked == writes);
@@ -339,7 +341,7 @@ TEST_CASE("group commit on rocksdb: one WAL fsync per window serves many acknowl
     }
     durable_cluster<replica> c(dir, 1);
     for (int k = 0; k < writes; ++k)
-        CHECK(capkit::test::stored(c.replica(1), "k" + std::to_string(k)) ==
+        CHECK(capkit::test::stored(c.replica(1), capkit::detail::cat("k", std::to_string(k))) ==
               strings{std::to_string(k)});
 }
 

@@ -22,6 +22,7 @@
 #include <rocksdb/statistics.h>
 
 #include <capkit/crdt/or_set.hpp>
+#include <capkit/detail/text.hpp>
 #include <capkit/protocol/quorum_replica.hpp>
 #include <capkit/resolve/crdt_merge.hpp>
 #include <capkit/resolve/dvv.hpp>
@@ -259,7 +260,8 @@ std::uint64_t wal_syncs(const temp_dir& dir, rocksdb_storage::sync_policy sync, 
     opt.tune = [&](::rocksdb::Options& o) { o.statistics = stats; };
     auto t = open<lww_state>(dir.path(), opt);
     const auto before = stats->getTickerCount(::rocksdb::WAL_FILE_SYNCED);
-    for (int i = 0; i < writes; ++i) t.put("k" + std::to_string(i), samples<lww_state>()[0]);
+    for (int i = 0; i < writes; ++i)
+        t.put(capkit::detail::cat("k", std::to_string(i)), samples<lww_state>()[0]);
     // The periodic syncer runs on its own; give it up to 10 s to run once (no timing is asserted).
     for (int i = 0; wait_for_a_sync && i < 1000; ++i) {
         if (stats->getTickerCount(::rocksdb::WAL_FILE_SYNCED) > before) break;

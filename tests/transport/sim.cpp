@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <capkit/detail/text.hpp>
 #include <capkit/node.hpp>
 #include <capkit/policy/consistency.hpp>
 #include <capkit/policy/quorum.hpp>
@@ -483,7 +484,7 @@ std::uint64_t replica_run(std::uint64_t seed) {
     for (int i = 0; i < 60; ++i) {
         net.schedule(time_point(i * 50ms), [&, i] {
             auto& via = *nodes[static_cast<std::size_t>(i) % 3];
-            auto key = "k" + std::to_string(i % 4);
+            auto key = capkit::detail::cat("k", std::to_string(i % 4));
             auto record = [&h](bool ok) { h = fnv1a(h, ok ? 1 : 2, 1); };
             if (i % 2 == 0)
                 via.async_put(key, std::to_string(i), {}, [=](const auto& r) { record(bool(r)); });

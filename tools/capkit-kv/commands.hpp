@@ -27,6 +27,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <capkit/check/presets.hpp>
+#include <capkit/detail/text.hpp>
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/category.hpp>
@@ -257,9 +258,9 @@ private:
     static std::string unknown_command(const resp::command& cmd) {
         std::string args;
         for (std::size_t i = 1; i < cmd.size() && args.size() < 128; ++i)
-            args += "'" + cmd[i].substr(0, 128 - args.size()) + "' ";
-        return "ERR unknown command '" + cmd.front().substr(0, 128) +
-               "', with args beginning with: " + args;
+            args += capkit::detail::cat("'", cmd[i].substr(0, 128 - args.size()), "' ");
+        return capkit::detail::cat("ERR unknown command '", cmd.front().substr(0, 128),
+                                   "', with args beginning with: ", args);
     }
 
     static std::string error(std::string_view sentence) {

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -22,39 +21,35 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/hana/length.hpp>
 
 #include <capkit/check/presets.hpp>
 #include <capkit/policy/describe.hpp>
-#include <capkit/storage/memory.hpp>
 #include <capkit/transport/tls.hpp>
-
-// Set by tools/CMakeLists.txt when capkit::rocksdb exists: `serve --data DIR` keeps the keys in
-// RocksDB. Without it capkit-kv builds on memory storage alone and refuses --data.
-#ifndef CAPKIT_KV_ROCKSDB
-#define CAPKIT_KV_ROCKSDB 0
-#endif
-#if CAPKIT_KV_ROCKSDB
-#include <capkit/storage/rocksdb.hpp>
-#endif
 
 #include <capkit-kv/commands.hpp>
 #include <capkit-kv/resp.hpp>
-#include <capkit-kv/server.hpp>
+#include <capkit-kv/serve.hpp>
 
 namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-// Exit codes: 0 done, 1 the server refused or failed the request, 2 bad arguments, 3 no server.
-constexpr int refused_exit = 1, usage_exit = 2, unreachable_exit = 3;
+using capkit::kv::cli::refused_exit;
+using capkit::kv::cli::unreachable_exit;
+using capkit::kv::cli::usage_error;
+using capkit::kv::cli::usage_exit;
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+// The catalogue's presets, served from the translation units CMake generated (serve_preset.hpp)
+// after counting them in capkit/check/presets.hpp.
+constexpr std::size_t preset_count = boost::hana::length(capkit::lab::presets);
+static_assert(preset_count == CAPKIT_KV_PRESETS,
+              "capkit-kv: tools/CMakeLists.txt generated a serve_preset file for another count of "
+              "presets than capkit::lab::presets holds; reconfigure, and if the count is still "
+              "wrong, fix how tools/CMakeLists.txt counts them");
 
 capkit::tcp_address address(const std::string& text, const std::string& what) {
     auto a = capkit::parse_tcp_address(text);
@@ -146,17 +141,7 @@ void add_tls_options(CLI::App* app, tls_args& t, const char* whose) {
 }
 
 #if CAPKIT_KV_ROCKSDB
-// Every preset runs on rocksdb_storage; without --data its table is bound to no directory and
-// persists nothing, as memory's would (one instantiation per preset, not two).
-using kv_storage = capkit::rocksdb_storage;
-
-// --sync always | periodic:MS | group:MS | never: the table's every_write, periodic{MS}, none;
-// group:MS is none plus the replica's group commit (replica_options::group_commit), which
-// fsyncs the table every MS at most and holds the node's replies until it has.
-struct sync_choice {
-    capkit::rocksdb_storage::sync_policy table;
-    std::chrono::milliseconds group_window{0};
-};
+using capkit::kv::cli::sync_choice;
 sync_choice parse_sync(const std::string& s) {
     if (s == "always") return {capkit::rocksdb_storage::every_write{}};
     if (s == "never") return {capkit::rocksdb_storage::none{}};
@@ -175,8 +160,6 @@ sync_choice parse_sync(const std::string& s) {
     throw usage_error("--sync: '" + s +
                       "' is not always, periodic:MS, group:MS (MS at least 1) or never");
 }
-#else
-using kv_storage = capkit::memory;
 #endif
 
 struct serve_args {
@@ -190,7 +173,10 @@ struct serve_args {
 };
 
 int serve(const serve_args& a) {
-    capkit::kv::server_options o;
+    capkit::kv::cli::serve_plan plan;
+    auto& o = plan.options;
+    plan.preset = a.preset;
+    plan.data = a.data;
     o.id = static_cast<capkit::node_id>(a.id);
     o.listen = address(a.listen, "--listen");
     o.client = address(a.client, "--client");
@@ -201,17 +187,17 @@ int serve(const serve_args& a) {
     o.replica.anti_entropy.interval = std::chrono::milliseconds(a.anti_entropy_ms);
     o.replica.tombstone_gc.grace = std::chrono::milliseconds(a.tombstone_grace_ms);
     auto level = parse_level(a.log_level);
-    auto logger = make_logger(o.id, level);
+    plan.logger = make_logger(o.id, level);
     if (a.data.empty() && !a.sync.empty())
         throw usage_error("--sync " + a.sync +
                           " needs --data DIR: without it the node keeps its keys in memory only, "
                           "so there is nothing to sync");
 #if CAPKIT_KV_ROCKSDB
-    const std::string sync_text = a.sync.empty() ? "always" : a.sync;
-    const auto sync = parse_sync(sync_text);
+    plan.sync_text = a.sync.empty() ? "always" : a.sync;
+    plan.sync = parse_sync(plan.sync_text);
     if (!a.data.empty()) {
-        o.storage = "rocksdb sync=" + sync_text + " dir=" + a.data;
-        o.replica.group_commit.window = sync.group_window;
+        o.storage = "rocksdb sync=" + plan.sync_text + " dir=" + a.data;
+        o.replica.group_commit.window = plan.sync.group_window;
     }
 #else
     if (!a.data.empty())
@@ -221,7 +207,8 @@ int serve(const serve_args& a) {
                           "disk; install librocksdb-dev and build it again, or leave out --data "
                           "to keep the keys in memory");
 #endif
-    auto tls = a.tls.load();
+    plan.tls = a.tls.load();
+    const auto& tls = plan.tls;
     if (tls && tls->identity() != capkit::tls_identity{capkit::tls_identity::role::node, o.id, {}})
         throw usage_error("--tls-cert " + a.tls.cert + " names " + tls->identity().to_string() +
                           ", not node " + std::to_string(o.id) +
@@ -240,92 +227,14 @@ int serve(const serve_args& a) {
                           "--tls-key, or pass --insecure to accept unencrypted, unauthenticated "
                           "traffic on a network you trust");
 
-    int status = 0;
-    bool found = capkit::kv::with_preset(a.preset, [&](auto t) {
-        using replica = capkit::kv::with_storage<typename decltype(t)::type, kv_storage>;
-        // The cluster's nodes: N, or on a hash_ring as many as --peers names plus this one.
-        unsigned m = replica::n;
-        std::string has = "N=" + std::to_string(m);
-        if constexpr (capkit::on_hash_ring<replica>) {
-            m = static_cast<unsigned>(o.peers.size()) + 1;
-            has = "M=" + std::to_string(m) + " nodes (--peers and this one)";
-            if (m < replica::n || m > replica::max_nodes)
-                throw usage_error("preset " + a.preset + " places N=" + std::to_string(replica::n) +
-                                  " copies on a hash_ring of " + std::to_string(replica::n) +
-                                  " to " + std::to_string(replica::max_nodes) +
-                                  " nodes; --peers names " + std::to_string(o.peers.size()) +
-                                  " besides this one");
-            o.replica.cluster_size = m;
-            o.transport.layout = m;  // a node given another count of peers is refused
-        }
-        for (capkit::node_id i = 0; i < m; ++i)
-            if (i != o.id && !o.peers.contains(i))
-                throw usage_error("--peers has no address for node " + std::to_string(i) +
-                                  ": preset " + a.preset + " has " + has +
-                                  ", so give every node 0.." + std::to_string(m - 1));
-        if (o.id >= m)
-            throw usage_error("--id " + std::to_string(o.id) + " is beyond " + has + " of preset " +
-                              a.preset);
-        for (const auto& [id, p] : o.peers)
-            if (id >= m)
-                throw usage_error("--peers names node " + std::to_string(id) + ", beyond " + has +
-                                  " of preset " + a.preset);
-        typename replica::durable_state recovered{};
-#if CAPKIT_KV_ROCKSDB
-        if (!a.data.empty()) {
-            std::error_code made;
-            std::filesystem::create_directories(a.data, made);
-            if (made)
-                throw usage_error("--data " + a.data +
-                                  ": cannot create the directory: " + made.message());
-            capkit::rocksdb_storage::options opened;
-            opened.sync = sync.table;
-            // RocksDB's own info log (DIR/LOG) stays quiet: on a full disk its writes fail first,
-            // and Debian's librocksdb (built with assertions) then aborts in the next log line
-            // instead of returning the write's error to the table. The node logs on stderr.
-            opened.tune = [](::rocksdb::Options& db) {
-                db.info_log_level = ::rocksdb::InfoLogLevel::HEADER_LEVEL;
-            };
-            auto table = replica::table_type::open(a.data, opened);
-            // Another process holds the directory, a record is corrupt, not a capkit store...
-            if (!table) throw usage_error(table.error().message);
-            logger(capkit::log_level::info, "storage: " + a.data + " opened with " +
-                                                std::to_string(table->size()) +
-                                                " keys recovered, sync " + sync_text);
-            recovered.table = std::move(table).value();
-        }
-#endif
-        asio::io_context io;
-        auto run = [&](auto& server) {
-            asio::signal_set signals(io, SIGINT, SIGTERM);
-            signals.async_wait([&](boost::system::error_code ec, int) {
-                if (!ec) server.stop([&] { io.stop(); });
-            });
-            server.start();
-            try {
-                io.run();
-            } catch (const boost::system::system_error& e) {
-                // Fail-stop: the write that failed was not acknowledged (it threw before any
-                // reply), and a node whose disk refuses writes must not acknowledge more.
-                if (e.code() != make_error_code(capkit::errc::storage_failed)) throw;
-                logger(capkit::log_level::error,
-                       std::string("stopping at once, answering nothing more: ") + e.what() +
-                           "; restart the node once the disk is fixed, it reopens its directory");
-                status = refused_exit;
-            }
-        };
-        if (tls) {
-            capkit::kv::server<replica, capkit::tls_security> server(io, o, logger, *tls,
-                                                                     std::move(recovered));
-            run(server);
-        } else {
-            capkit::kv::server<replica> server(io, o, logger, {}, std::move(recovered));
-            run(server);
-        }
-    });
-    if (!found)
-        throw usage_error("no preset called " + a.preset + " (capkit-kv presets lists them)");
-    return status;
+    const auto names = capkit::lab::preset_names();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i] != a.preset) continue;
+        static constexpr auto table =
+            capkit::kv::cli::serve_table(std::make_index_sequence<preset_count>{});
+        return table[i](plan);
+    }
+    throw usage_error("no preset called " + a.preset + " (capkit-kv presets lists them)");
 }
 
 int presets() {

@@ -430,7 +430,9 @@ private:
     void number(std::int64_t v) {
         char buf[24];
         auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-        out_->append(buf, end);
+        // (pointer, count), not append(first, last): g++ 12 at -O3 sees a false overlap in the
+        // iterator overload's replace path (-Wrestrict, GCC bug 105329).
+        out_->append(buf, static_cast<std::size_t>(end - buf));
     }
 
     std::string* out_;

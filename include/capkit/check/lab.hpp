@@ -27,6 +27,7 @@
 #include <capkit/check/report.hpp>
 #include <capkit/check/scenario.hpp>
 #include <capkit/detail/random.hpp>
+#include <capkit/detail/text.hpp>
 #include <capkit/policy/describe.hpp>
 #include <capkit/protocol/replica.hpp>
 #include <capkit/sim_cluster.hpp>
@@ -62,17 +63,17 @@ struct workload_traits {
 
 namespace detail {
 
+inline std::string history_key(std::uint32_t i) {
+    return capkit::detail::cat("k", std::to_string(i));
+}
+
 template <class Key>
 Key lab_key(std::uint32_t i) {
     if constexpr (std::is_constructible_v<Key, std::string>) {
-        return Key("k" + std::to_string(i));
+        return Key(history_key(i));
     } else {
         return static_cast<Key>(i);
     }
-}
-
-inline std::string history_key(std::uint32_t i) {
-    return "k" + std::to_string(i);
 }
 
 inline time_point at(milliseconds ms) {
