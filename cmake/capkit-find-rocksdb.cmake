@@ -1,13 +1,22 @@
-# Finds librocksdb and its headers and makes the imported target capkit::rocksdb_library, which
-# capkit::rocksdb links. Debian's librocksdb-dev ships no CMake package, so this looks for the
-# files themselves; capkit's build and its installed package (capkit-config.cmake) both run it.
+# Finds librocksdb and makes the imported target capkit::rocksdb_library, which capkit::rocksdb
+# links. RocksDB's own CMake package comes first (Debian's librocksdb-dev installs
+# RocksDBConfig.cmake: its shared library, RocksDB::rocksdb-shared); where there is none (a
+# build from source installed without it, say), the library and its headers are looked for
+# directly. capkit's build and its installed package (capkit-config.cmake) both run this.
 if(NOT TARGET capkit::rocksdb_library)
-  find_path(CAPKIT_ROCKSDB_INCLUDE_DIR rocksdb/db.h)
-  find_library(CAPKIT_ROCKSDB_LIBRARY rocksdb)
-  if(CAPKIT_ROCKSDB_INCLUDE_DIR AND CAPKIT_ROCKSDB_LIBRARY)
-    add_library(capkit::rocksdb_library UNKNOWN IMPORTED GLOBAL)
+  find_package(RocksDB CONFIG QUIET)
+  if(TARGET RocksDB::rocksdb-shared)
+    add_library(capkit::rocksdb_library INTERFACE IMPORTED GLOBAL)
     set_target_properties(capkit::rocksdb_library PROPERTIES
-                          IMPORTED_LOCATION "${CAPKIT_ROCKSDB_LIBRARY}"
-                          INTERFACE_INCLUDE_DIRECTORIES "${CAPKIT_ROCKSDB_INCLUDE_DIR}")
+                          INTERFACE_LINK_LIBRARIES RocksDB::rocksdb-shared)
+  else()
+    find_path(CAPKIT_ROCKSDB_INCLUDE_DIR rocksdb/db.h)
+    find_library(CAPKIT_ROCKSDB_LIBRARY rocksdb)
+    if(CAPKIT_ROCKSDB_INCLUDE_DIR AND CAPKIT_ROCKSDB_LIBRARY)
+      add_library(capkit::rocksdb_library UNKNOWN IMPORTED GLOBAL)
+      set_target_properties(capkit::rocksdb_library PROPERTIES
+                            IMPORTED_LOCATION "${CAPKIT_ROCKSDB_LIBRARY}"
+                            INTERFACE_INCLUDE_DIRECTORIES "${CAPKIT_ROCKSDB_INCLUDE_DIR}")
+    endif()
   endif()
 endif()

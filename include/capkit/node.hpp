@@ -8,6 +8,8 @@
 
 #include <capkit/node_id.hpp>
 #include <capkit/protocol/replica.hpp>
+#include <capkit/protocol/request_level.hpp>
+#include <capkit/time.hpp>
 #include <capkit/transport/transport.hpp>
 
 namespace capkit {
@@ -16,8 +18,11 @@ namespace capkit {
 /// goes back out, and its deadlines become wake-ups. Client calls complete through callbacks
 /// (`void(result<T>)`), run after the replica's step, so a callback may start another request.
 template <class Replica, class Transport>
-requires transport<Transport, typename Replica::message>
 class node {
+    // Each requirement of capkit::transport that Transport misses is one sentence; past those,
+    // every use of the transport below is compiled out, so no second error follows.
+    static constexpr bool transport_ok = detail::check_transport<Transport, Replica>();
+
 public:
     using replica_type = Replica;
     using key_type = typename Replica::key_type;
@@ -46,37 +51,49 @@ public:
         if constexpr (requires { transport_.detach(node_id{}); }) transport_.detach(id());
     }
 
+    // Each call checks its per-request level first: a level that breaks the configuration's
+    // promise is one sentence under the user's call, and nothing deeper is compiled.
     template <auto R = configured>
     void async_get(const key_type& key, callback<read_result> done) {
-        replica_.template get<R>(key, now(), std::move(done));
-        flush();
+        if constexpr (detail::read_level_ok<typename Replica::config, R>) {
+            replica_.template get<R>(key, now(), std::move(done));
+            flush();
+        }
     }
     template <auto W = configured>
     void async_put(const key_type& key, value_type value, const context& ctx,
                    callback<write_result> done) {
-        replica_.template put<W>(key, std::move(value), ctx, now(), std::move(done));
-        flush();
+        if constexpr (detail::write_level_ok<typename Replica::config, W>) {
+            replica_.template put<W>(key, std::move(value), ctx, now(), std::move(done));
+            flush();
+        }
     }
     template <auto W = configured>
     void async_remove(const key_type& key, const context& ctx, callback<write_result> done) {
-        replica_.template remove<W>(key, ctx, now(), std::move(done));
-        flush();
+        if constexpr (detail::write_level_ok<typename Replica::config, W>) {
+            replica_.template remove<W>(key, ctx, now(), std::move(done));
+            flush();
+        }
     }
     /// Under crdt_merge, `op(crdt, self)` updates the CRDT; under serial, `op(current)` returns
     /// the new value atomically (both optional: empty is absent).
     template <auto W = configured, class Op>
     void async_update(const key_type& key, Op op, callback<update_result> done) {
-        replica_.template update<W>(key, std::move(op), now(), std::move(done));
-        flush();
+        if constexpr (detail::write_level_ok<typename Replica::config, W>) {
+            replica_.template update<W>(key, std::move(op), now(), std::move(done));
+            flush();
+        }
     }
     /// serial only: sets `desired` if the key holds `expected`, else errc::precondition_failed.
     template <auto W = configured>
     requires std::same_as<typename Replica::consistency, serial>
     void async_compare_and_set(const key_type& key, std::optional<value_type> expected,
                                std::optional<value_type> desired, callback<write_result> done) {
-        replica_.template compare_and_set<W>(key, std::move(expected), std::move(desired), now(),
-                                             std::move(done));
-        flush();
+        if constexpr (detail::write_level_ok<typename Replica::config, W>) {
+            replica_.template compare_and_set<W>(key, std::move(expected), std::move(desired),
+                                                 now(), std::move(done));
+            flush();
+        }
     }
 
     Replica& replica() noexcept { return replica_; }
@@ -87,23 +104,27 @@ public:
 
 private:
     void attach() {
-        transport_.attach(
-            id(),
-            [this](node_id from, typename Replica::message&& m) {
-                replica_.receive(from, std::move(m), now());
-                flush();
-            },
-            [this] {
-                replica_.tick(now());
-                flush();
-            });
-        // A replica may want waking before anything reaches it (anti-entropy's first round).
-        if (auto at = replica_.next_deadline()) transport_.wake(id(), *at);
+        if constexpr (transport_ok) {
+            transport_.attach(
+                id(),
+                [this](node_id from, typename Replica::message&& m) {
+                    replica_.receive(from, std::move(m), now());
+                    flush();
+                },
+                [this] {
+                    replica_.tick(now());
+                    flush();
+                });
+            // A replica may want waking before anything reaches it (anti-entropy's first round).
+            if (auto at = replica_.next_deadline()) transport_.wake(id(), *at);
+        }
     }
 
     // This node's clock: its own where the transport simulates one per node (sim's clock skew).
-    typename Transport::time_point now() const {
-        if constexpr (requires { transport_.now(node_id{}); }) {
+    time_point now() const {
+        if constexpr (!transport_ok) {
+            return {};
+        } else if constexpr (requires { transport_.now(node_id{}); }) {
             return transport_.now(id());
         } else {
             return transport_.now();
@@ -111,14 +132,16 @@ private:
     }
 
     void flush() {
-        replica_.drain_messages([this](node_id to, typename Replica::message&& m) {
-            if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)
-                ++send_failures_;
-        });
-        // Always restate the deadline: a request that completed must not leave a stale wake-up.
-        transport_.wake(replica_.id(),
-                        replica_.next_deadline().value_or(Transport::time_point::max()));
-        for (auto& complete : replica_.take_completions()) complete();
+        if constexpr (transport_ok) {
+            replica_.drain_messages([this](node_id to, typename Replica::message&& m) {
+                if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)
+                    ++send_failures_;
+            });
+            // Always restate the deadline: a request that completed must not leave a stale
+            // wake-up.
+            transport_.wake(replica_.id(), replica_.next_deadline().value_or(time_point::max()));
+            for (auto& complete : replica_.take_completions()) complete();
+        }
     }
 
     Replica replica_;

@@ -1,6 +1,9 @@
 # Runs the compiler on one compile-fail case and passes only if it fails AND its diagnostics match
 # every expected regex (EXPECT, joined with <and>), so a case cannot pass by failing for another
-# reason. Usage: cmake -DCOMPILER=.. -DINCLUDES=..<and>.. -DSOURCE=.. -DEXPECT=..<and>.. -P check.cmake
+# reason. With MAX_BYTES, the whole output must also stay under that size and its first error
+# must match the first regex: the sentence comes first and no cascade follows it.
+# Usage: cmake -DCOMPILER=.. -DINCLUDES=..<and>.. -DSOURCE=.. -DEXPECT=..<and>.. [-DMAX_BYTES=N]
+#        -P check.cmake
 string(REPLACE "<and>" ";" includes "${INCLUDES}")
 string(REPLACE "<and>" ";" expects "${EXPECT}")
 set(flags -std=c++20 -fsyntax-only)
@@ -17,4 +20,17 @@ foreach(re IN LISTS expects)
     message(FATAL_ERROR "the diagnostics lack /${re}/; they were:\n${out}")
   endif()
 endforeach()
+if(MAX_BYTES)
+  string(LENGTH "${out}" size)
+  if(size GREATER MAX_BYTES)
+    message(FATAL_ERROR "the diagnostics take ${size} bytes, more than ${MAX_BYTES}: a cascade "
+                        "follows the sentence; they were:\n${out}")
+  endif()
+  list(GET expects 0 first_expect)
+  string(REGEX MATCH "error:[^\n]*" first_error "${out}")
+  if(NOT first_error MATCHES "${first_expect}")
+    message(FATAL_ERROR "the first error is not the sentence /${first_expect}/ but:\n"
+                        "${first_error}\nthe diagnostics were:\n${out}")
+  endif()
+endif()
 message(STATUS "refused as intended, with: ${expects}")

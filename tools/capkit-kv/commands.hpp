@@ -416,7 +416,8 @@ private:
                            " W=" + std::to_string(config_type::w) + "\r\nplacement:" +
                            (on_hash_ring<replica_type> ? "hash_ring M=" + std::to_string(nodes)
                                                        : std::string("all_nodes")) +
-                           "\r\nstorage:" + options_.storage + "\r\n"},
+                           "\r\nstorage:" + options_.storage + "\r\nincarnation:" +
+                           std::to_string(node_.replica().incarnation()) + "\r\n"},
             {"stats", "commands_processed:" + std::to_string(stats_.commands) +
                           "\r\ncommand_errors:" + std::to_string(stats_.errors) +
                           "\r\nrequests:" + std::to_string(rs.requests) +

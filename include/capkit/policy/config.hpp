@@ -40,6 +40,7 @@ struct policy_check {
                   "vector_clocks, dvv, crdt_merge), a placement, a storage or a handoff "
                   "(strict_quorum, sloppy), or remove it.");
     static constexpr bool valid = true;
+    static constexpr bool ok = known_policy<P>;
 };
 
 template <class First, class Second>
@@ -64,6 +65,9 @@ struct quorum_rules {
                   "capkit::strong: read and write sets must overlap (R + W > N) or a read can "
                   "miss an acknowledged write; raise R or W, or use capkit::eventual.");
     static constexpr bool valid = true;
+    static constexpr bool ok =
+        (!Consistency::needs_majorities || (R >= N / 2 + 1 && W >= N / 2 + 1)) &&
+        (!(is_linearizable || is_strong) || R + W > N);
 };
 
 template <class Consistency, class Resolver>
@@ -73,6 +77,7 @@ struct resolver_rules {
                   "(capkit::lww<>): siblings have no single latest value to agree on; use "
                   "capkit::lww<>, or capkit::strong or capkit::eventual to keep siblings.");
     static constexpr bool valid = true;
+    static constexpr bool ok = !Consistency::needs_total_order || Resolver::totally_ordered;
 };
 
 template <class Consistency, class Handoff>
@@ -82,6 +87,7 @@ struct handoff_rules {
                   "handoff R + W > N no longer means that a read quorum meets every acknowledged "
                   "write; use capkit::sloppy with capkit::eventual only, or drop it.");
     static constexpr bool valid = true;
+    static constexpr bool ok = !Handoff::hinted || std::is_same_v<Consistency, eventual>;
 };
 
 // The one policy of `Category` in the pack, or Default when there is none.
@@ -130,6 +136,13 @@ struct config {
     static_assert(detail::quorum_rules<consistency, n, r, w>::valid);
     static_assert(detail::resolver_rules<consistency, resolver>::valid);
     static_assert(detail::handoff_rules<consistency, handoff>::valid);
+
+    /// False when a rule above has refused the configuration (its sentence is the error):
+    /// capkit::replica then names a placeholder, so no second error follows the sentence.
+    static constexpr bool ok = (detail::policy_check<Policies>::ok && ...) &&
+                               detail::quorum_rules<consistency, n, r, w>::ok &&
+                               detail::resolver_rules<consistency, resolver>::ok &&
+                               detail::handoff_rules<consistency, handoff>::ok;
 
     /// What a replica stores for one key whose values are T.
     template <class T>

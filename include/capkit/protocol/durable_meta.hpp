@@ -4,8 +4,10 @@
 /// table that has them (rocksdb_storage), through put_meta.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -76,6 +78,34 @@ T load_meta(const Table& t, std::string_view name, T fallback) {
         if (const std::string* bytes = t.find_meta(name)) return decode_meta<T>(name, *bytes);
     }
     return fallback;
+}
+
+/// The record of the incarnation a replica last started as.
+inline constexpr std::string_view incarnation_record = "capkit.incarnation";
+
+/// The incarnation a replica starts as: `given` (replica_options::incarnation), raised above the
+/// one its table last recorded when the table keeps records (rocksdb_storage), which then records
+/// it and syncs before the replica sends anything. A node restarted on its directory therefore
+/// never reuses the request ids of an earlier run, even when the application counts no restarts.
+/// On memory storage it is `given`: whoever restarts the node counts (capkit::cluster and
+/// capkit::sim_cluster do).
+template <class Table>
+std::uint32_t start_incarnation(Table& t, std::uint32_t given) {
+    if constexpr (keeps_meta<Table>) {
+        if (t.persistent()) {
+            std::uint32_t last = 0;
+            bool recorded = false;
+            if (const std::string* bytes = t.find_meta(incarnation_record)) {
+                last = decode_meta<std::uint32_t>(incarnation_record, *bytes);
+                recorded = true;
+            }
+            const std::uint32_t now = recorded ? std::max(given, last + 1) : given;
+            save_meta(t, incarnation_record, now);
+            if constexpr (requires { t.sync().value(); }) t.sync().value();
+            return now;
+        }
+    }
+    return given;
 }
 
 }  // namespace capkit::detail

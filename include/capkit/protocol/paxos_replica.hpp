@@ -117,6 +117,11 @@ public:
           table_(std::move(recovered.table)),
           next_sequence_(detail::first_sequence(options.incarnation)),
           group_(options) {
+        // Above every earlier run's, when the table records it (rocksdb_storage).
+        options_.incarnation = detail::start_incarnation(table_, options.incarnation);
+        next_sequence_ = detail::first_sequence(options_.incarnation);
+        rng_ = detail::rng(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
+                           (std::uint64_t{options_.incarnation} << 32));
         // On a table with records of its own (rocksdb_storage), what the last run made durable.
         counter_ = std::max(counter_, detail::load_meta(table_, counter_record, std::uint64_t{0}));
         ballot_ceiling_ = counter_;
@@ -128,6 +133,9 @@ public:
     void on_group_sync(std::function<void()> f) { group_.on_sync(std::move(f)); }
 
     /// A copy of what a sync would make durable now.
+    /// The incarnation this replica runs as (replica_options::incarnation, raised above the
+    /// last run's when the table records it: detail::start_incarnation).
+    std::uint32_t incarnation() const noexcept { return options_.incarnation; }
     durable_state durable() const { return {table_, floor_, counter_}; }
     /// Keys this replica holds a state for, tombstones (and, under serial, registers left by
     /// reads of absent keys) included.
@@ -317,8 +325,10 @@ private:
     static constexpr std::pair<unsigned, unsigned> checked() {
         constexpr unsigned r = detail::request_level<n, R, config::r>;
         constexpr unsigned w = detail::request_level<n, W, config::w>;
-        static_assert(detail::quorum_sizes<n, r, w>::valid &&
-                      detail::quorum_rules<consistency, n, r, w>::valid);
+        if constexpr (detail::request_level_rules<consistency, n, r, config::w, true>::valid &&
+                      detail::request_level_rules<consistency, n, w, config::r, false>::valid)
+            static_assert(detail::quorum_sizes<n, r, w>::valid &&
+                          detail::quorum_rules<consistency, n, r, w>::valid);
         return {r, w};
     }
 

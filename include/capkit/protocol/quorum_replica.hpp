@@ -31,6 +31,7 @@
 #include <capkit/protocol/hints.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
+#include <capkit/protocol/replica_rules.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/protocol/routing.hpp>
@@ -72,17 +73,9 @@ public:
     static_assert(!std::is_same_v<consistency, serial>,
                   "capkit::quorum_replica: capkit::serial runs CASPaxos; use capkit::replica, "
                   "which picks capkit::paxos_replica for it.");
-    static_assert(
-        !ringed || !std::is_same_v<typename resolver::stamp, no_stamp>,
-        "capkit::hash_ring: a node that does not own a key may coordinate its writes, so the "
-        "resolver must not build a write on the coordinator's own copy (dvv, vector_clocks and "
-        "crdt_merge do); use capkit::lww<> with hash_ring, or capkit::all_nodes.");
-
-    static_assert(!holds_crdt || crdt<Value>,
-                  "capkit::crdt_merge: the value type must model capkit::crdt (a default "
-                  "constructible, equality comparable type with merge(const T&) and value()); "
-                  "use a capkit CRDT such as capkit::g_counter or capkit::or_set<T>, or choose "
-                  "capkit::lww<> for plain values.");
+    // The rules that need the value type (crdt_merge's values, hash_ring's resolvers); sizeof
+    // instantiates them, so each broken one is its sentence (capkit::replica refuses earlier).
+    static_assert(sizeof(detail::replica_rules<config, Value>) > 0);
 
     /// What a replica stores per key: the value, or (but for CRDTs) an empty optional for a
     /// deletion: a tombstone, so a stale replica cannot bring a deleted value back.
@@ -133,6 +126,9 @@ public:
           purged_floor_(recovered.purged_floor),
           hints_(std::move(recovered.hints)),
           group_(options) {
+        // Above every earlier run's, when the table records it (rocksdb_storage).
+        options_.incarnation = detail::start_incarnation(table_, options.incarnation);
+        next_sequence_ = detail::first_sequence(options_.incarnation);
         hint_options bounds = options.hints;
         // A hint of a deleted value must not outlive the tombstones that supersede it.
         if (options.tombstone_gc.grace.count() > 0)
@@ -174,6 +170,9 @@ public:
     void on_group_sync(std::function<void()> f) { group_.on_sync(std::move(f)); }
 
     /// A copy of what a sync would make durable now.
+    /// The incarnation this replica runs as (replica_options::incarnation, raised above the
+    /// last run's when the table records it: detail::start_incarnation).
+    std::uint32_t incarnation() const noexcept { return options_.incarnation; }
     durable_state durable() const { return {table_, last_tag_, hints_, purged_floor_}; }
 
     /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
@@ -183,8 +182,9 @@ public:
                       "capkit::any counts hints, which a read cannot ask: it is a write level "
                       "only; read with capkit::one or more.");
         constexpr unsigned r = detail::request_level<n, R, config::r>;
-        static_assert(detail::quorum_sizes<n, r, config::w>::valid &&
-                      detail::quorum_rules<consistency, n, r, config::w>::valid);
+        if constexpr (detail::request_level_rules<consistency, n, r, config::w, true>::valid)
+            static_assert(detail::quorum_sizes<n, r, config::w>::valid &&
+                          detail::quorum_rules<consistency, n, r, config::w>::valid);
         start(operation{.key = key,
                         .kind = op_kind::get,
                         .r = r,
@@ -217,8 +217,9 @@ public:
                       "capkit::replica::update applies an operation to a CRDT value and needs "
                       "capkit::crdt_merge; use put() with other resolvers.");
         constexpr unsigned w = detail::request_level<n, W, config::w>;
-        static_assert(detail::quorum_sizes<n, config::r, w>::valid &&
-                      detail::quorum_rules<consistency, n, config::r, w>::valid);
+        if constexpr (detail::request_level_rules<consistency, n, w, config::r, false>::valid)
+            static_assert(detail::quorum_sizes<n, config::r, w>::valid &&
+                          detail::quorum_rules<consistency, n, config::r, w>::valid);
         const state* stored = table_.find(key);
         Value updated = stored ? stored->value : Value{};
         op(updated, self_);
@@ -371,8 +372,9 @@ private:
     void write(const Key& key, item value, const context& ctx, time_point now,
                callback<write_result> done) {
         constexpr unsigned w = detail::request_level<n, W, config::w>;
-        static_assert(detail::quorum_sizes<n, config::r, w>::valid &&
-                      detail::quorum_rules<consistency, n, config::r, w>::valid);
+        if constexpr (detail::request_level_rules<consistency, n, w, config::r, false>::valid)
+            static_assert(detail::quorum_sizes<n, config::r, w>::valid &&
+                          detail::quorum_rules<consistency, n, config::r, w>::valid);
         static_assert(!detail::is_any_level<W> || hinted,
                       "capkit::any acknowledges a write that only a hint holds, so it needs "
                       "hinted handoff: add capkit::sloppy to the configuration (eventual only), "

@@ -43,10 +43,17 @@ public:
                        std::size_t max_queue = 1 << 20)
         : source_(source), max_queue_(max_queue), start_(std::chrono::steady_clock::now()) {}
 
+    /// Delivers `node`'s messages to `receiver` and its wake-ups to `waker` until it detaches.
     void attach(node_id node, std::function<void(node_id, Message&&)> receiver,
                 std::function<void()> waker) {
         nodes_[node] = endpoint{std::move(receiver), std::move(waker), std::nullopt};
     }
+
+    /// Forgets `node`'s receiver and waker (the object behind them is gone): its wake-up is
+    /// cancelled, messages on their way to it are dropped when their turn comes, and sends to it
+    /// are refused as unknown_node until something attaches under its id again (a restart).
+    /// Call it between steps, not from inside that node's own receiver or waker.
+    void detach(node_id node) { nodes_.erase(node); }
 
     send_status send(node_id from, node_id to, Message m) {
         if (!nodes_.contains(to)) return send_status::unknown_node;
@@ -84,13 +91,15 @@ public:
             }
             auto env = std::move(queue_.front());
             queue_.pop_front();
-            // A link cut while the message was in flight loses it too.
-            if (is_cut(env.from, env.to)) {
+            // A link cut while the message was in flight loses it too, and so does a receiver
+            // that detached since it was sent.
+            auto to = nodes_.find(env.to);
+            if (is_cut(env.from, env.to) || to == nodes_.end()) {
                 ++dropped_;
                 return true;
             }
             ++delivered_;
-            nodes_.at(env.to).receiver(env.from, std::move(env.m));
+            to->second.receiver(env.from, std::move(env.m));
             return true;
         }
         auto next = std::ranges::min_element(nodes_, {}, [](const auto& kv) {

@@ -32,6 +32,7 @@
 #include <capkit/detail/random.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/key_bytes.hpp>
+#include <capkit/protocol/failure_detector.hpp>
 #include <capkit/time.hpp>
 #include <capkit/transport/codec.hpp>
 #include <capkit/transport/transport.hpp>
@@ -198,6 +199,7 @@ public:
           acceptor_(strand_),
           wake_timer_(strand_),
           tick_timer_(strand_),
+          detector_(options.peer_timeout),
           jitter_(0x7463700000000000ULL ^ self) {
         listen_on(acceptor_, listen);
     }
@@ -214,6 +216,7 @@ public:
         p->address = std::move(address);
         p->backoff = options_.reconnect_min;
         peers_[id] = std::move(p);
+        detector_.watch(id);
     }
 
     void start() {
@@ -286,14 +289,8 @@ public:
             });
     }
 
-    bool peer_up(node_id id) const {
-        auto it = peers_.find(id);
-        return it != peers_.end() && it->second->up;
-    }
-    std::size_t peers_up() const {
-        return static_cast<std::size_t>(
-            std::ranges::count_if(peers_, [](const auto& kv) { return kv.second->up; }));
-    }
+    bool peer_up(node_id id) const { return detector_.up(id); }
+    std::size_t peers_up() const { return detector_.up_count(); }
     /// True when nothing waits to be written to any connected peer.
     bool flushed() const {
         return std::ranges::all_of(peers_, [](const auto& kv) {
@@ -336,8 +333,6 @@ private:
         std::vector<std::byte> pending, in_write;  // whole frames only
         boost::asio::steady_timer retry;
         std::chrono::milliseconds backoff{};
-        clock::time_point last_heard{};
-        bool up = false;
         std::byte probe{};  // the read that notices the connection closing
     };
     struct inbound {
@@ -621,13 +616,17 @@ private:
 
     // Failure detection ---------------------------------------------------------------------
 
+    // The failure detector's time: the steady clock, not the nodes' shared wall clock (a
+    // stepped wall clock must not make every peer look silent at once).
+    static time_point detector_now() {
+        return std::chrono::duration_cast<time_point>(clock::now().time_since_epoch());
+    }
+
     void heard(node_id id) {
         auto it = peers_.find(id);
         if (it == peers_.end()) return;
         peer& p = *it->second;
-        p.last_heard = clock::now();
-        if (!p.up) {
-            p.up = true;
+        if (detector_.heard(id, detector_now())) {
             say(log_level::info, "node " + std::to_string(id) + " is up");
             if (!p.connected && !p.connecting) {  // it is back: dial now, not after the backoff
                 p.retry.cancel();
@@ -649,21 +648,21 @@ private:
                 wire::encode_control_frame(tcp_heartbeat_kind, std::uint8_t{0}, p.pending);
                 start_write(p);
             }
-            if (p.up && t - p.last_heard > options_.peer_timeout) {
-                p.up = false;
-                say(log_level::warn,
-                    "node " + std::to_string(id) + " is down: nothing heard for " +
-                        std::to_string(
-                            std::chrono::duration_cast<std::chrono::milliseconds>(t - p.last_heard)
-                                .count()) +
-                        " ms");
-                if (on_peer_) on_peer_(id, false);
-                // Its connection may be dead without a word (a cut link keeps TCP retrying with
-                // ever longer pauses): drop it and dial afresh, soon.
-                if (p.connected || p.connecting) {
-                    p.backoff = options_.reconnect_min;
-                    lost(p, "nothing heard from it");
-                }
+        }
+        for (const auto& down : detector_.tick(detector_now())) {
+            peer& p = *peers_.at(down.peer);
+            say(log_level::warn,
+                "node " + std::to_string(down.peer) + " is down: nothing heard for " +
+                    std::to_string(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(down.silent)
+                            .count()) +
+                    " ms");
+            if (on_peer_) on_peer_(down.peer, false);
+            // Its connection may be dead without a word (a cut link keeps TCP retrying with
+            // ever longer pauses): drop it and dial afresh, soon.
+            if (p.connected || p.connecting) {
+                p.backoff = options_.reconnect_min;
+                lost(p, "nothing heard from it");
             }
         }
         std::vector<std::shared_ptr<inbound>> silent;
@@ -690,6 +689,7 @@ private:
     std::function<void(node_id, bool)> on_peer_;
     std::map<node_id, std::unique_ptr<peer>> peers_;
     std::set<std::shared_ptr<inbound>> inbound_;
+    failure_detector detector_;
     detail::rng jitter_;
     tcp_stats stats_;
     bool closed_ = false;

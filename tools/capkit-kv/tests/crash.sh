@@ -35,6 +35,8 @@ for i in 0 1 2; do start $i $(with_data $i); done
 for i in 0 1 2; do wait_ready $i; done
 line=$(cli 0 info server | tr -d '\r' | grep '^storage:')
 [[ $line == "storage:rocksdb sync=$sync dir=$work/data0" ]] || fail "INFO says '$line'"
+incarnation() { cli "$1" info server | tr -d '\r' | grep '^incarnation:' | cut -d: -f2; }
+[[ $(incarnation 0) == 0 ]] || fail "a first run on a new directory is incarnation $(incarnation 0), not 0"
 
 echo "what serve refuses"
 refused "$work/data0: cannot open" --data "$work/data0"  # node 0 holds it
@@ -73,6 +75,8 @@ for i in 0 1 2; do
   [[ ${NO_DATA:-0} == 1 || ${recovered:-0} -gt 0 ]] || fail "node $i recovered ${recovered:-no} keys"
   echo "  node $i recovered ${recovered:-0} keys"
 done
+# The store counts runs: no request id of the killed run is used again.
+[[ ${NO_DATA:-0} == 1 || $(incarnation 1) == 1 ]] || fail "node 1 restarted as incarnation $(incarnation 1), not 1"
 
 # W=1 (ap-lww): a write is acknowledged once its coordinator stored it, so read it there (R=1
 # answers from that copy); quorum presets: through another node than the one that took it.
