@@ -14,6 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+# Any command that fails stops the script: say which one and where, before the EXIT trap cleans up.
+trap 'echo "bench/kv_compare.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 source scripts/lib.sh
 scripts/setup redis-server etcd-server linux-perf
 # The Release build the demo, scripts/bench and the gcc test pass share (scripts/lib.sh).
@@ -53,7 +55,11 @@ run_load() {  # system op clients servers [kv_load args...]
   for p in "${pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
   t0=$(date +%s%N)
   { time "$load" --servers "$servers" --op "$op" --clients "$clients" --seconds "$secs" "$@" \
-    >"$work/load.out" 2>"$work/load.err"; } 2>"$work/load.time"
+    >"$work/load.out" 2>"$work/load.err"; } 2>"$work/load.time" || {
+    echo "kv_load failed against $system ($op, $clients clients):" >&2
+    cat "$work/load.err" >&2
+    exit 1
+  }
   t1=$(date +%s%N)
   for i in "${!pids[@]}"; do used+=($(($(cpu_ticks "${pids[$i]}") - ${before[$i]}))); done
   cat "$work/load.err" >&2

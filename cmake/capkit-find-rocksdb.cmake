@@ -4,7 +4,12 @@
 # build from source installed without it, say), the library and its headers are looked for
 # directly. capkit's build and its installed package (capkit-config.cmake) both run this.
 if(NOT TARGET capkit::rocksdb_library)
+  # RocksDB's package adds its own Find modules to CMAKE_MODULE_PATH: keep them out of the
+  # includer's scope.
+  set(capkit_saved_module_path "${CMAKE_MODULE_PATH}")
   find_package(RocksDB CONFIG QUIET)
+  set(CMAKE_MODULE_PATH "${capkit_saved_module_path}")
+  unset(capkit_saved_module_path)
   if(TARGET RocksDB::rocksdb-shared)
     add_library(capkit::rocksdb_library INTERFACE IMPORTED GLOBAL)
     set_target_properties(capkit::rocksdb_library PROPERTIES

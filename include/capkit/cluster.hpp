@@ -4,16 +4,18 @@
 /// API, partitions and restarts.
 #pragma once
 
-#include <cassert>
 #include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <capkit/detail/text.hpp>
 #include <capkit/node.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/transport/in_memory.hpp>
@@ -133,7 +135,12 @@ public:
             std::optional<result<T>> out;
             start([&out](result<T> r) { out = std::move(r); });
             cluster_->net().run_until([&] { return out.has_value(); });
-            assert(out && "a request always completes by its deadline");
+            // A request completes by its deadline on in_memory and sim; a transport of one's own
+            // whose loop runs dry first would leave the caller waiting for ever.
+            if (!out)
+                throw std::logic_error(
+                    "capkit::cluster: the transport ran out of work before a request was "
+                    "answered; its run_until must go on until every wake-up has fired");
             return std::move(*out);
         }
 
@@ -141,9 +148,11 @@ public:
         node_id via_;
     };
 
-    /// Owns its transport, made from `args` (in_memory: a time_source; sim: a seed).
+    /// Owns its transport, made from `args` (in_memory: a time_source; sim: a seed). A transport
+    /// of the caller's is borrowed by the constructor that takes it first, never copied here.
     template <class... TransportArgs>
-    explicit cluster(replica_options options = {}, TransportArgs&&... args)
+    requires(!(std::is_same_v<std::remove_cvref_t<TransportArgs>, Transport> ||
+               ...)) explicit cluster(replica_options options = {}, TransportArgs&&... args)
         : owned_(std::make_unique<Transport>(std::forward<TransportArgs>(args)...)),
           net_(owned_.get()),
           options_(options),
@@ -157,7 +166,8 @@ public:
     }
     /// Owns a transport made from `args`; each node's storage comes from `open`.
     template <class... TransportArgs>
-    cluster(opener open, replica_options options, TransportArgs&&... args)
+    requires(!(std::is_same_v<std::remove_cvref_t<TransportArgs>, Transport> || ...))
+        cluster(opener open, replica_options options, TransportArgs&&... args)
         : owned_(std::make_unique<Transport>(std::forward<TransportArgs>(args)...)),
           net_(owned_.get()),
           options_(options),
@@ -174,8 +184,14 @@ public:
 
     /// How many nodes the cluster has (N, or M on a hash_ring).
     unsigned nodes() const noexcept { return size_; }
-    node_type& node_at(node_id i) { return *nodes_.at(i); }
-    Replica& replica(node_id i) { return nodes_.at(i)->replica(); }
+    node_type& node_at(node_id i) {
+        if (!nodes_.at(i))
+            throw std::logic_error(detail::cat("capkit::cluster: node ", std::to_string(i),
+                                               " is down: its restart failed (the opener threw); "
+                                               "restart it again once its storage opens"));
+        return *nodes_[i];
+    }
+    Replica& replica(node_id i) { return node_at(i).replica(); }
     transport_type& network() noexcept { return *net_; }
     transport_type& net() noexcept { return *net_; }
 
@@ -193,13 +209,15 @@ public:
     /// Delivers everything in flight (read repairs included) and fires every pending wake-up.
     void settle() { net_->run(); }
 
-    /// Replaces node `i`'s process by a new one: requests it was coordinating end unanswered,
-    /// messages on their way to it are lost, and it comes back on what its storage kept (the
+    /// Replaces node `i`'s process by a new one: requests it was coordinating end unanswered
+    /// (messages already on their way to it reach the new process, which takes no reply meant
+    /// for the old one), and it comes back on what its storage kept (the
     /// opener's table, reopened; by default a copy of what it held, as a disk that kept every
     /// write) as its next incarnation (replica_options::incarnation one higher, so no reply
     /// meant for the old process is taken for one of the new; a table that records its own,
     /// as rocksdb_storage does, raises it further if need be). It is told which peers it
-    /// reaches, as the others are.
+    /// reaches, as the others are. If the opener throws, the exception passes and the node stays
+    /// down (node_at says so) until restart(i) succeeds.
     void restart(node_id i) {
         std::optional<durable_state> kept;
         if (!open_) {
@@ -212,19 +230,22 @@ public:
                     "opener that reopens each node's storage (its directory, say)");
         }
         nodes_.at(i).reset();  // detaches it from the network, and closes its storage
-        bring_up(i, ++incarnation_.at(i), std::move(kept));
+        bring_up(i, incarnation_.at(i) + 1, std::move(kept));
         tell_reachability();
     }
     /// The incarnation node `i` runs as.
-    std::uint32_t incarnation(node_id i) const { return nodes_.at(i)->replica().incarnation(); }
+    std::uint32_t incarnation(node_id i) const { return incarnation_.at(i); }
 
     /// Tells every node which peers it can reach both ways (after a change to the transport's
     /// links made directly, not through partition() or heal()).
     void tell_reachability() {
         if constexpr (partitionable_transport<Transport>) {
-            for (node_id a = 0; a < size_; ++a)
+            for (node_id a = 0; a < size_; ++a) {
+                if (!nodes_.at(a)) continue;  // down after a failed restart
                 for (node_id b = 0; b < size_; ++b)
-                    replica(a).set_reachable(b, net_->linked(a, b) && net_->linked(b, a));
+                    nodes_[a]->replica().set_reachable(
+                        b, nodes_.at(b) && net_->linked(a, b) && net_->linked(b, a));
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 # reason. With MAX_BYTES, the whole output must also stay under that size and its first error
 # must match the first regex: the sentence comes first and no cascade follows it.
 # Usage: cmake -DCOMPILER=.. -DINCLUDES=..<and>.. -DSOURCE=.. -DEXPECT=..<and>.. [-DMAX_BYTES=N]
-#        -P check.cmake
+#        [-DSTRIP_PREFIX=the checkout's path, left out of the size] -P check.cmake
 string(REPLACE "<and>" ";" includes "${INCLUDES}")
 string(REPLACE "<and>" ";" expects "${EXPECT}")
 set(flags -std=c++20 -fsyntax-only)
@@ -21,7 +21,12 @@ foreach(re IN LISTS expects)
   endif()
 endforeach()
 if(MAX_BYTES)
-  string(LENGTH "${out}" size)
+  # Measured without the checkout's path, which would make the size depend on where it lives.
+  set(measured "${out}")
+  if(STRIP_PREFIX)
+    string(REPLACE "${STRIP_PREFIX}" "" measured "${measured}")
+  endif()
+  string(LENGTH "${measured}" size)
   if(size GREATER MAX_BYTES)
     message(FATAL_ERROR "the diagnostics take ${size} bytes, more than ${MAX_BYTES}: a cascade "
                         "follows the sentence; they were:\n${out}")

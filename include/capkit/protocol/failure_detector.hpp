@@ -14,9 +14,9 @@
 
 namespace capkit {
 
-/// A timeout failure detector: a peer is up once heard from and down once silent for longer
-/// than `timeout`. Feed it every sign of life (any message or heartbeat: heard()) and the time
-/// (tick()); it answers with the changes, which the application passes to each replica
+/// A timeout failure detector: a peer is up once heard from and down once nothing has been heard
+/// from it for `timeout`. Feed it every sign of life (any message or heartbeat: heard()) and the
+/// time (tick()); it answers with the changes, which the application passes to each replica
 /// (`replica.set_reachable(change.peer, change.up)`) and may log. It never reads a clock: the
 /// TCP transport gives it the steady clock, a simulation its virtual time, your own transport
 /// whatever it keeps. Changes come in order of peer id, so a replay is deterministic.
@@ -49,7 +49,7 @@ public:
         return change{peer, true};
     }
 
-    /// The peers silent for longer than the timeout at `now`, now believed down.
+    /// The peers silent for the timeout or more at `now`, now believed down.
     std::vector<change> tick(time_point now) {
         std::vector<change> out;
         for (auto& [id, p] : peers_) {

@@ -132,10 +132,10 @@ public:
     /// the simulator copies the durable state there.
     void on_group_sync(std::function<void()> f) { group_.on_sync(std::move(f)); }
 
-    /// A copy of what a sync would make durable now.
     /// The incarnation this replica runs as (replica_options::incarnation, raised above the
     /// last run's when the table records it: detail::start_incarnation).
     std::uint32_t incarnation() const noexcept { return options_.incarnation; }
+    /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, floor_, counter_}; }
     /// Keys this replica holds a state for, tombstones (and, under serial, registers left by
     /// reads of absent keys) included.

@@ -41,13 +41,27 @@ constexpr bool replica_valid() {
         return replica_rules<config<Policies...>, Value>::ok;
 }
 
+// True when the pack asks for capkit::serial (slots holding a key and a value type).
+template <class Key, class Value, class... Policies>
+constexpr bool asks_serial() {
+    if constexpr (!replica_slots<Key, Value>::ok)
+        return false;
+    else
+        return std::is_same_v<typename config<Policies...>::consistency, serial>;
+}
+
 // What `replica<...>` names once a sentence has refused it: a legal replica of default policies
-// (string keys and values when a slot held a policy), so that code using it compiles on and the
-// sentence stays the only error.
+// (string keys and values when a slot held a policy; a majority-quorum paxos_replica when the
+// pack asked for serial, so compare_and_set still names something), so that code using it
+// compiles on and the sentence stays the only error.
 template <bool Valid, class Key, class Value, class... Policies>
 struct replica_for {
-    using type = quorum_replica<std::conditional_t<known_policy<Key>, std::string, Key>,
-                                std::conditional_t<known_policy<Value>, std::string, Value>>;
+    using key = std::conditional_t<known_policy<Key>, std::string, Key>;
+    using value = std::conditional_t<known_policy<Value>, std::string, Value>;
+    using type =
+        std::conditional_t<asks_serial<Key, Value, Policies...>(),
+                           paxos_replica<key, value, quorum<3, majority, majority>, serial>,
+                           quorum_replica<key, value>>;
 };
 template <class Key, class Value, class... Policies>
 struct replica_for<true, Key, Value, Policies...> {

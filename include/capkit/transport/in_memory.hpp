@@ -50,8 +50,9 @@ public:
     }
 
     /// Forgets `node`'s receiver and waker (the object behind them is gone): its wake-up is
-    /// cancelled, messages on their way to it are dropped when their turn comes, and sends to it
-    /// are refused as unknown_node until something attaches under its id again (a restart).
+    /// cancelled, sends to it are refused as unknown_node, and messages on their way to it are
+    /// dropped when their turn comes, until something attaches under its id again (a restart:
+    /// what is still on its way then reaches the new process, as on a real network).
     /// Call it between steps, not from inside that node's own receiver or waker.
     void detach(node_id node) { nodes_.erase(node); }
 

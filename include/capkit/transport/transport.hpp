@@ -31,8 +31,8 @@ enum class send_status { sent, queue_full, unknown_node };
 /// - `wake(node, at)` asks for one waker call once `now()` reaches `at`, replacing the node's
 ///   earlier request; `time_point::max()` cancels it.
 /// - Optional `detach(node)`: forgets the node's callbacks. A node calls it from its destructor
-///   so that nothing reaches a destroyed object; a transport without it must outlive no node it
-///   could still call (every model of capkit's has it).
+///   so that nothing reaches a destroyed object. Without it, no node may be destroyed while the
+///   transport can still call it (every transport of capkit's has it).
 /// Models: in_memory (moves Message objects in one process), sim (a deterministic simulated
 /// network on virtual time, with faults), tcp_transport and its TLS form (Boost.Asio, encodes
 /// messages with capkit::wire).
