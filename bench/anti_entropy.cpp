@@ -23,7 +23,7 @@
 #include <capkit/protocol/anti_entropy.hpp>
 #include <capkit/protocol/replica.hpp>
 #include <capkit/storage/memory.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/encoding.hpp>
 
 namespace {
 

@@ -6,7 +6,7 @@
 // restarted. Every claim printed is checked; exit 1 if one fails.
 #include <capkit/capkit.hpp>
 #include <capkit/node.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/frame.hpp>
 
 #include <chrono>
 #include <cstddef>

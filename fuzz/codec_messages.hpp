@@ -26,7 +26,7 @@
 #include <capkit/resolve/dvv.hpp>
 #include <capkit/resolve/lww.hpp>
 #include <capkit/resolve/vector_clocks.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/frame.hpp>
 
 namespace capkit::fuzz {
 

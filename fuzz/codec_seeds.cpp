@@ -13,8 +13,8 @@
 
 #include <boost/hana/for_each.hpp>
 
-#include <capkit/check/presets.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/presets.hpp>
+#include <capkit/wire/frame.hpp>
 
 #include "codec_workload.hpp"
 

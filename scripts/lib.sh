@@ -61,6 +61,9 @@ capkit_step_shown() {  # name command...
 # instead of running the preprocessor once more on every miss, which on a cold cache cost
 # minutes of a CI run.
 export CCACHE_DEPEND=${CCACHE_DEPEND:-true}
+# The test binary's precompiled header: ccache caches files that use one only when told to
+# ignore the defines and time macros a precompiled header can hide.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 capkit_launcher() {
   if command -v ccache >/dev/null; then
     echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"

@@ -28,6 +28,9 @@ enum class errc {
     storage_failed,
     /// A stored record could not be decoded: the store is damaged or holds another type.
     corrupt_record,
+    /// Refused at once: the node already has replica_options::max_pending requests waiting for
+    /// their quorum. The request took no effect; retry later, or slow down.
+    overloaded,
 };
 
 namespace detail {
@@ -57,6 +60,10 @@ public:
             case errc::corrupt_record:
                 return "corrupt record: a stored record could not be decoded; the store is "
                        "damaged or was written for another key or state type";
+            case errc::overloaded:
+                return "overloaded: the node has max_pending requests waiting for their quorum; "
+                       "the request took no effect; retry later, or raise "
+                       "replica_options::max_pending";
         }
         return "unknown capkit error";
     }

@@ -5,8 +5,8 @@
 // majority/minority split, the AP side of the trade-off. Hidden from the default run (it takes a
 // while unoptimised); CTest runs it as lab.cap_claims, outside the sanitizer pass.
 #include <capkit/check/lab.hpp>
-#include <capkit/check/presets.hpp>
 #include <capkit/check/scenario_json.hpp>
+#include <capkit/presets.hpp>
 
 #include <chrono>
 #include <filesystem>

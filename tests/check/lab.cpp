@@ -4,8 +4,8 @@
 // CRDTs lose no acknowledged write. And one seed replays byte for byte.
 #include <capkit/check/json_history.hpp>
 #include <capkit/check/lab.hpp>
-#include <capkit/check/presets.hpp>
 #include <capkit/check/recorder.hpp>
+#include <capkit/presets.hpp>
 
 #include <chrono>
 #include <sstream>

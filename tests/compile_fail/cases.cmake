@@ -61,3 +61,6 @@ capkit_compile_fail(linearizable_with_dvv_in_cluster MAX_BYTES 4096
                     "resolver_rules<capkit::linearizable, capkit::dvv>")
 capkit_compile_fail(crdt_merge_of_strings_in_cluster MAX_BYTES 4096
                     "capkit::crdt_merge: the value type must model capkit::crdt")
+# policy/ declares config's defaults without including the layers that define them (issue 17).
+capkit_compile_fail(config_default_not_included
+                    "a default policy .* is used but its header is not included")

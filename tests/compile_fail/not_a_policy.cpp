@@ -1,5 +1,7 @@
 // Only policies belong in a configuration.
 #include <capkit/policy/config.hpp>
+#include <capkit/resolve/lww.hpp>
+#include <capkit/storage/memory.hpp>
 #ifdef CAPKIT_CONTROL
 using c = capkit::config<capkit::memory>;
 #else

@@ -1,5 +1,7 @@
 // R + W > N is not enough for Paxos: R = 2 of 5 lets two prepare phases miss each other.
 #include <capkit/policy/config.hpp>
+#include <capkit/resolve/lww.hpp>
+#include <capkit/storage/memory.hpp>
 #ifdef CAPKIT_CONTROL
 using c = capkit::config<capkit::quorum<5, 3, 4>, capkit::serial>;
 #else

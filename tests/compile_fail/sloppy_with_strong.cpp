@@ -1,5 +1,7 @@
 // sloppy (hinted handoff) breaks the overlap strong relies on: refused but with eventual.
 #include <capkit/policy/config.hpp>
+#include <capkit/resolve/lww.hpp>
+#include <capkit/storage/memory.hpp>
 #ifdef CAPKIT_CONTROL
 using c = capkit::config<capkit::eventual, capkit::sloppy, capkit::quorum<3, 2, 2>>;
 #else

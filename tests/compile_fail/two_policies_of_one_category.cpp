@@ -1,5 +1,7 @@
 // A configuration has one quorum; which of two was meant is the user's call.
 #include <capkit/policy/config.hpp>
+#include <capkit/resolve/lww.hpp>
+#include <capkit/storage/memory.hpp>
 #ifdef CAPKIT_CONTROL
 using c = capkit::config<capkit::quorum<3, 2, 2>>;
 #else

@@ -5,7 +5,7 @@
 // refilled. Every run is seeded and prints nothing unless it fails (the seed is fixed here).
 #include <capkit/capkit.hpp>
 #include <capkit/sim_cluster.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/encoding.hpp>
 
 #include <support/sim_harness.hpp>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // capkit::wire: every message real clusters send round-trips; any bytes decode or are refused
 // with a sentence and an offset, never a crash or an unbounded allocation.
-#include <capkit/check/presets.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/presets.hpp>
+#include <capkit/wire/frame.hpp>
 
 #include <array>
 #include <chrono>

@@ -26,19 +26,19 @@
 #include <boost/hana/type.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <capkit/check/presets.hpp>
 #include <capkit/detail/text.hpp>
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/category.hpp>
 #include <capkit/policy/consistency.hpp>
+#include <capkit/presets.hpp>
 #include <capkit/protocol/paxos_replica.hpp>
 #include <capkit/protocol/quorum_replica.hpp>
 #include <capkit/protocol/replica.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/resolve/dvv.hpp>
 #include <capkit/resolve/vector_clocks.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/encoding.hpp>
 
 #include <capkit-kv/resp.hpp>
 
@@ -336,6 +336,10 @@ private:
                          std::string(s.write ? "W=" : "R=") + std::to_string(s.needed) +
                          ", reached " + std::to_string(s.reached) + ")");
         }
+        if (ec == errc::overloaded)
+            return error(
+                "OVERLOADED too many requests wait for their quorum on this node; the "
+                "request took no effect; retry later");
         if (ec == errc::timeout)
             return error(writes
                              ? "TIMEOUT write not confirmed by a quorum; it may have been applied"

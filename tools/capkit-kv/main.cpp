@@ -25,8 +25,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/hana/length.hpp>
 
-#include <capkit/check/presets.hpp>
 #include <capkit/policy/describe.hpp>
+#include <capkit/presets.hpp>
 #include <capkit/transport/tls.hpp>
 
 #include <capkit-kv/commands.hpp>
@@ -44,7 +44,7 @@ using capkit::kv::cli::usage_error;
 using capkit::kv::cli::usage_exit;
 
 // The catalogue's presets, served from the translation units CMake generated (serve_preset.hpp)
-// after counting them in capkit/check/presets.hpp.
+// after counting them in capkit/presets.hpp.
 constexpr std::size_t preset_count = boost::hana::length(capkit::lab::presets);
 static_assert(preset_count == CAPKIT_KV_PRESETS,
               "capkit-kv: tools/CMakeLists.txt generated a serve_preset file for another count of "

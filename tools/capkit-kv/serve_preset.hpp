@@ -15,7 +15,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/hana/at.hpp>
 
-#include <capkit/check/presets.hpp>
+#include <capkit/presets.hpp>
 #include <capkit/storage/memory.hpp>
 
 #include <capkit-kv/commands.hpp>

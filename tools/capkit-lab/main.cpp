@@ -26,10 +26,10 @@
 #include <boost/json/src.hpp>
 
 #include <capkit/check/lab.hpp>
-#include <capkit/check/presets.hpp>
 #include <capkit/check/recorder.hpp>
 #include <capkit/check/report_format.hpp>
 #include <capkit/check/scenario_json.hpp>
+#include <capkit/presets.hpp>
 
 namespace {
 

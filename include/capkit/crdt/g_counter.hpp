@@ -5,9 +5,9 @@
 #include <cstdint>
 
 #include <capkit/crdt/crdt.hpp>
-#include <capkit/detail/counter_map.hpp>
 #include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
+#include <capkit/version/counter_map.hpp>
 
 namespace capkit {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <capkit/crdt/crdt.hpp>
-#include <capkit/detail/dot_kernel.hpp>
+#include <capkit/crdt/dot_kernel.hpp>
 #include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 

@@ -18,10 +18,16 @@
 #include <capkit/policy/handoff.hpp>
 #include <capkit/policy/placement.hpp>
 #include <capkit/policy/quorum.hpp>
-#include <capkit/resolve/lww.hpp>
-#include <capkit/storage/memory.hpp>
 
 namespace capkit {
+
+// The defaults of a configuration, declared here and defined in layers below policy/
+// (resolve/lww.hpp, version/hlc.hpp, storage/memory.hpp), which policy/ does not include:
+// protocol/replica.hpp and capkit.hpp include them.
+class hlc;
+template <class Clock>
+struct lww;
+struct memory;
 
 namespace detail {
 
@@ -41,6 +47,18 @@ struct policy_check {
                   "(strict_quorum, sloppy), or remove it.");
     static constexpr bool valid = true;
     static constexpr bool ok = known_policy<P>;
+};
+
+// A default policy is only declared here; its header must be included before a config uses it.
+template <class Default>
+struct default_policy_check {
+    static_assert(
+        requires { sizeof(Default); },
+        "capkit::config: a default policy (capkit::lww<> as the resolver or "
+        "capkit::memory as the storage) is used but its header is not included; "
+        "include <capkit/protocol/replica.hpp> or <capkit/capkit.hpp>, or give the "
+        "policy explicitly.");
+    static constexpr bool valid = true;
 };
 
 template <class First, class Second>
@@ -124,10 +142,12 @@ struct config {
 
     using quorum = detail::pick_policy_t<quorum_category, capkit::quorum<3>, Policies...>;
     using consistency = detail::pick_policy_t<consistency_category, eventual, Policies...>;
-    using resolver = detail::pick_policy_t<resolver_category, lww<>, Policies...>;
+    using resolver = detail::pick_policy_t<resolver_category, lww<hlc>, Policies...>;
     using placement = detail::pick_policy_t<placement_category, all_nodes, Policies...>;
     using storage = detail::pick_policy_t<storage_category, memory, Policies...>;
     using handoff = detail::pick_policy_t<handoff_category, strict_quorum, Policies...>;
+    static_assert(detail::default_policy_check<resolver>::valid &&
+                  detail::default_policy_check<storage>::valid);
 
     static constexpr unsigned n = quorum::n;
     static constexpr unsigned r = quorum::r;

@@ -8,7 +8,6 @@
 
 #include <capkit/policy/config.hpp>
 #include <capkit/policy/consistency.hpp>
-#include <capkit/resolve/crdt_merge.hpp>
 
 namespace capkit {
 
@@ -46,7 +45,7 @@ std::string describe() {
     std::string concurrent;
     if constexpr (resolver::totally_ordered) {
         concurrent = "of concurrent writes the latest timestamp wins and the others are lost";
-    } else if constexpr (std::is_same_v<resolver, crdt_merge>) {
+    } else if constexpr (requires { requires resolver::merges_concurrent_writes; }) {
         concurrent = "concurrent updates merge and none is lost";
     } else {
         concurrent = "concurrent writes come back as siblings";

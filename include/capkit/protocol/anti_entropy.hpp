@@ -19,7 +19,7 @@
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/time.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/encoding.hpp>
 
 namespace capkit::detail {
 

@@ -16,7 +16,7 @@
 #include <boost/system/system_error.hpp>
 
 #include <capkit/error.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/encoding.hpp>
 
 namespace capkit::detail {
 

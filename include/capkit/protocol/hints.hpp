@@ -3,6 +3,7 @@
 /// not reach, and hands off when they are back (hinted handoff, capkit::sloppy).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -49,7 +50,7 @@ public:
             ++dropped_;
             return false;
         }
-        auto [at, _] = hints_.emplace(std::pair{owner, key}, hint{s, now});
+        auto [at, _] = hints_.emplace(std::pair{owner, key}, hint{s, now, ++last_arrival_});
         ++stored_;
         changed(at->first);
         return true;
@@ -88,15 +89,25 @@ public:
         if (std::exchange(restored_, false))
             for (auto& [where, h] : hints_)
                 if (h.since == unknown_age) h.since = now;
-        dropped_ += boost::unordered::erase_if(hints_, [&](const auto& entry) {
-            bool old = now - entry.second.since > options_.max_age;
-            if (old && entry.second.sequence) in_flight_.erase(entry.second.sequence);
-            if (old) changed(entry.first);
-            return old;
+        // In the order the hints came (not the hash map's), so a simulated run sends the same
+        // messages in the same order whatever the hash function.
+        std::vector<entry*> in_order;
+        in_order.reserve(hints_.size());
+        for (auto& e : hints_) in_order.push_back(&e);
+        std::sort(in_order.begin(), in_order.end(), [](const entry* a, const entry* b) {
+            return a->second.arrival < b->second.arrival;
         });
+        std::vector<std::pair<node_id, Key>> old;
         std::size_t sent = 0;
-        for (auto& [where, h] : hints_) {
-            if (sent == max_per_round) break;
+        for (entry* e : in_order) {
+            auto& [where, h] = *e;
+            if (now - h.since > options_.max_age) {
+                if (h.sequence) in_flight_.erase(h.sequence);
+                changed(where);
+                old.push_back(where);
+                continue;
+            }
+            if (sent == max_per_round) continue;
             if (!reachable(where.first)) continue;
             if (h.sequence && now - h.sent < options_.retry) continue;
             unsend(h);
@@ -106,6 +117,8 @@ public:
             send(where.first, protocol::handoff<Key, State>{h.sequence, where.second, h.state});
             ++sent;
         }
+        for (const auto& where : old) hints_.erase(where);
+        dropped_ += old.size();
     }
 
     /// `from` stored the hint sent with `sequence`: it is dropped, unless a newer write joined it.
@@ -133,9 +146,11 @@ private:
     struct hint {
         State state;
         time_point since;
+        std::uint64_t arrival = 0;   // the hints' order: tick() goes through them in it
         std::uint64_t sequence = 0;  // of the handoff in flight; 0: none
         time_point sent{};
     };
+    using entry = std::pair<const std::pair<node_id, Key>, hint>;
 
     static constexpr time_point unknown_age = time_point::min();
 
@@ -153,6 +168,7 @@ private:
     boost::unordered_flat_map<std::uint64_t, std::pair<node_id, Key>> in_flight_;
     std::optional<time_point> next_;
     std::uint64_t last_sequence_ = 0;
+    std::uint64_t last_arrival_ = 0;
     std::uint64_t stored_ = 0, delivered_ = 0, dropped_ = 0;
     bool restored_ = false;
     bool journal_ = false;

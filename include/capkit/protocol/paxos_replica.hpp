@@ -26,6 +26,8 @@
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/protocol/routing.hpp>
+#include <capkit/resolve/lww.hpp>     // config's default resolver
+#include <capkit/storage/memory.hpp>  // and storage
 #include <capkit/time.hpp>
 
 namespace capkit {
@@ -233,6 +235,7 @@ public:
         for (const auto& [seq, op] : ops_)
             if (op.deadline <= now || (op.ph == phase::backoff && op.retry_at <= now))
                 due.push_back(seq);
+        std::sort(due.begin(), due.end());  // by sequence, not the hash map's order
         for (auto seq : due) {
             auto it = ops_.find(seq);
             if (it->second.deadline <= now) {
@@ -357,6 +360,15 @@ private:
 
     void start(operation op, time_point now) {
         if (op.kind != op_kind::collect) ++stats_.requests;
+        if (op.kind != op_kind::collect && ops_.size() >= options_.max_pending) {
+            ++stats_.overloaded;
+            if (op.done)
+                io_.complete([d = std::move(op.done), slot = shortfall_] {
+                    *slot = {};
+                    d(errc::overloaded);
+                });
+            return;
+        }
         auto owners = router_.of(op.key);  // the key's acceptors
         for (unsigned i = 0; i < owners.owners; ++i)
             if (reachable(owners.nodes[i])) op.targets.push_back(owners.nodes[i]);

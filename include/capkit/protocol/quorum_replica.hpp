@@ -37,6 +37,8 @@
 #include <capkit/protocol/routing.hpp>
 #include <capkit/protocol/tombstone_gc.hpp>
 #include <capkit/resolve/crdt_merge.hpp>
+#include <capkit/resolve/lww.hpp>     // config's default resolver
+#include <capkit/storage/memory.hpp>  // and storage
 #include <capkit/time.hpp>
 #include <capkit/version/hlc.hpp>
 
@@ -392,6 +394,11 @@ private:
 
     void start(operation op, time_point now) {
         ++stats_.requests;
+        if (ops_.size() >= options_.max_pending) {
+            ++stats_.overloaded;
+            fail(op, errc::overloaded, {});
+            return;
+        }
         op.pref = router_.of(op.key);
         for (unsigned i = 0; i < op.pref.owners; ++i)
             if (reachable(op.pref.nodes[i])) op.targets.set(op.pref.nodes[i]);

@@ -114,6 +114,10 @@ struct replica_options {
     /// capkit::hash_ring placement: M, the cluster's nodes 0 .. M-1 (0: N). With all_nodes it
     /// must stay 0 (or N).
     unsigned cluster_size = 0;
+    /// Client requests a node coordinates at once, waiting for their quorum; one more fails at
+    /// once with errc::overloaded (no effect, nothing sent). Bounds the memory a burst of
+    /// requests to an unreachable or slow quorum can take. Internal rounds are not counted.
+    std::size_t max_pending = 65536;
 };
 
 namespace detail {
@@ -127,6 +131,7 @@ constexpr std::uint64_t first_sequence(std::uint32_t incarnation) noexcept {
 struct replica_stats {
     std::uint64_t requests = 0;             ///< client requests coordinated here
     std::uint64_t unavailable = 0;          ///< refused: too few replicas reachable or answering
+    std::uint64_t overloaded = 0;           ///< refused: max_pending requests were waiting
     std::uint64_t timeouts = 0;             ///< writes whose quorum was not confirmed in time
     std::uint64_t read_repairs = 0;         ///< repair messages sent to stale replicas
     std::uint64_t clock_refusals = 0;       ///< peer timestamps too far ahead to follow

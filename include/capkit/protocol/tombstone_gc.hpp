@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -72,7 +73,7 @@ public:
     void stored(const Key& key, const State& s, time_point now) {
         if (!enabled()) return;
         if (is_tombstone<Resolver>(s)) {
-            since_.insert_or_assign(key, now);
+            since_.insert_or_assign(key, held{now, ++last_arrival_});
         } else {
             since_.erase(key);
         }
@@ -84,8 +85,8 @@ public:
     bool ripe(const Key& key, time_point now) const {
         if (!enabled()) return false;
         auto it = since_.find(key);
-        return it != since_.end() && it->second != unknown_since &&
-               now - it->second >= options_.grace;
+        return it != since_.end() && it->second.since != unknown_since &&
+               now - it->second.since >= options_.grace;
     }
 
     /// Notes the tombstones of a recovered table: their grace periods start at the next tick
@@ -94,7 +95,8 @@ public:
     void rebuild(const Table& table) {
         if (!enabled()) return;
         table.for_each([&](const Key& k, const State& s) {
-            if (is_tombstone<Resolver>(s)) since_.try_emplace(k, unknown_since);
+            if (is_tombstone<Resolver>(s))
+                since_.try_emplace(k, held{unknown_since, ++last_arrival_});
         });
     }
 
@@ -122,8 +124,18 @@ public:
         auto period = std::max(options_.grace / 4, std::chrono::nanoseconds(1));
         next_ = now + period;
         pending_.clear();  // a round older than a period lost a message: start again
+        // In the order the tombstones came (not the hash map's), so a simulated run sends the
+        // same messages in the same order whatever the hash function.
+        std::vector<std::pair<const Key, held>*> in_order;
+        in_order.reserve(since_.size());
+        for (auto& e : since_) in_order.push_back(&e);
+        std::sort(in_order.begin(), in_order.end(), [](const auto* a, const auto* b) {
+            return a->second.arrival < b->second.arrival;
+        });
         std::size_t started = 0;
-        for (auto& [key, since] : since_) {
+        for (auto* e : in_order) {
+            const Key& key = e->first;
+            time_point& since = e->second.since;
             if (since == unknown_since) since = now;
             if (started == options_.max_keys_per_round) continue;
             if (now - since < options_.grace) continue;
@@ -187,10 +199,16 @@ private:
 
     static constexpr time_point unknown_since = time_point::max();
 
+    struct held {
+        time_point since;       // from when this node has held the tombstone
+        std::uint64_t arrival;  // the tombstones' order: tick() goes through them in it
+    };
+
     node_id self_;
     tombstone_gc_options options_;
-    boost::unordered_flat_map<Key, time_point> since_;  // tombstones held, from when
-    boost::unordered_flat_map<Key, round> pending_;     // rounds started by this node
+    boost::unordered_flat_map<Key, held> since_;  // tombstones held
+    std::uint64_t last_arrival_ = 0;
+    boost::unordered_flat_map<Key, round> pending_;  // rounds started by this node
     std::optional<time_point> next_;
 };
 

@@ -20,6 +20,8 @@ struct crdt_merge {
     using category = resolver_category;
     static constexpr std::string_view name = "crdt_merge";
     static constexpr bool totally_ordered = false;
+    /// Concurrent updates merge into one value and none is lost (what describe() says).
+    static constexpr bool merges_concurrent_writes = true;
 
     using stamp = no_stamp;
     /// The CRDT's own state carries its causality, so a read hands back no extra context.

@@ -17,6 +17,8 @@ namespace capkit {
 /// context the client read (what it saw, so what it supersedes), `stamp` the coordinator's
 /// timestamp. `merge` joins two replicas' states; `values` is one value, or the siblings;
 /// `context_of` is what a read hands back for a later write. A default state means "never written".
+/// Optional: `merges_concurrent_writes` (true when concurrent writes merge into one value and none
+/// is lost, as CRDTs do; siblings otherwise).
 /// Laws: merge is commutative, associative and idempotent; merge(s, write(s, ...)) ==
 /// write(s, ...); a totally_ordered resolver keeps at most one value.
 /// Models: lww, vector_clocks, dvv, crdt_merge.

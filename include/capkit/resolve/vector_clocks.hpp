@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include <capkit/detail/dot.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/category.hpp>
 #include <capkit/resolve/resolver.hpp>
+#include <capkit/version/dot.hpp>
 #include <capkit/version/vector_clock.hpp>
 
 namespace capkit {

@@ -39,7 +39,7 @@
 #include <capkit/policy/category.hpp>
 #include <capkit/storage/memory.hpp>
 #include <capkit/storage/storage.hpp>
-#include <capkit/transport/codec.hpp>
+#include <capkit/wire/encoding.hpp>
 
 namespace capkit {
 

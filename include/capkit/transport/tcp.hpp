@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,13 +28,15 @@
 #include <boost/asio/write.hpp>
 #include <boost/hana/define_struct.hpp>
 
+#include <capkit/detail/hash.hpp>
 #include <capkit/detail/random.hpp>
 #include <capkit/node_id.hpp>
-#include <capkit/policy/key_bytes.hpp>
 #include <capkit/protocol/failure_detector.hpp>
+#include <capkit/protocol/reconnect_backoff.hpp>
 #include <capkit/time.hpp>
-#include <capkit/transport/codec.hpp>
 #include <capkit/transport/transport.hpp>
+#include <capkit/wire/frame.hpp>
+#include <capkit/wire/frame_reader.hpp>
 
 namespace capkit {
 
@@ -214,7 +215,7 @@ public:
         auto p = std::make_unique<peer>(strand_);
         p->id = id;
         p->address = std::move(address);
-        p->backoff = options_.reconnect_min;
+        p->backoff = reconnect_backoff(options_.reconnect_min, options_.reconnect_max);
         peers_[id] = std::move(p);
         detector_.watch(id);
     }
@@ -332,14 +333,13 @@ private:
         bool write_scheduled = false;
         std::vector<std::byte> pending, in_write;  // whole frames only
         boost::asio::steady_timer retry;
-        std::chrono::milliseconds backoff{};
+        reconnect_backoff backoff;
         std::byte probe{};  // the read that notices the connection closing
     };
     struct inbound {
-        explicit inbound(stream_type s) : stream(std::move(s)) {}
+        inbound(stream_type s, const wire::limits& lim) : stream(std::move(s)), reader(lim) {}
         stream_type stream;
-        std::vector<std::byte> buffer;
-        std::size_t used = 0;
+        wire::frame_reader reader;
         std::optional<node_id> from;
         std::optional<node_id> certified;  // the node its certificate names (under TLS)
         std::string remote;
@@ -398,7 +398,7 @@ private:
         p.retry.cancel();  // the connect timeout
         p.connecting = false;
         p.connected = true;
-        p.backoff = options_.reconnect_min;
+        p.backoff.reset();
         ++stats_.connects;
         say(p.ever_connected ? log_level::info : log_level::debug,
             "connected to node " + std::to_string(p.id) + " at " + p.address.to_string());
@@ -437,10 +437,8 @@ private:
         say(was_connected || refused ? log_level::warn : log_level::debug,
             (was_connected ? "lost connection to node " : "cannot connect to node ") +
                 std::to_string(p.id) + " at " + p.address.to_string() + ": " + why +
-                "; retrying in " + std::to_string(p.backoff.count()) + " ms");
-        auto wait = p.backoff + std::chrono::milliseconds(jitter_.below(
-                                    static_cast<std::uint64_t>(p.backoff.count()) / 4 + 1));
-        p.backoff = std::min(p.backoff * 2, options_.reconnect_max);
+                "; retrying in " + std::to_string(p.backoff.current().count()) + " ms");
+        const auto wait = p.backoff.after_failure(jitter_);
         p.retry.expires_after(wait);
         auto gen = p.generation;
         p.retry.async_wait(
@@ -491,7 +489,7 @@ private:
     }
 
     void start_inbound(tcp::socket s) {
-        auto in = std::make_shared<inbound>(security_.wrap(std::move(s)));
+        auto in = std::make_shared<inbound>(security_.wrap(std::move(s)), options_.limits);
         boost::system::error_code ec;
         auto remote = in->stream.lowest_layer().remote_endpoint(ec);
         in->remote = ec ? std::string("?")
@@ -510,10 +508,9 @@ private:
     }
 
     void read(const std::shared_ptr<inbound>& in) {
-        constexpr std::size_t chunk = 64 * 1024;
-        if (in->buffer.size() < in->used + chunk) in->buffer.resize(in->used + chunk);
+        const auto space = in->reader.space();
         in->stream.async_read_some(
-            boost::asio::buffer(in->buffer.data() + in->used, in->buffer.size() - in->used),
+            boost::asio::buffer(space.data(), space.size()),
             [self = this->shared_from_this(), in](boost::system::error_code ec, std::size_t n) {
                 if (self->closed_ || !self->inbound_.contains(in)) return;
                 if (ec) {
@@ -522,7 +519,7 @@ private:
                     return self->drop(in);
                 }
                 self->stats_.bytes_received += n;
-                in->used += n;
+                in->reader.commit(n);
                 // Bytes count as hearing from the peer, whole frames or not: a large frame that
                 // takes longer than peer_timeout to arrive is not silence.
                 if (in->from) self->heard(*in->from);
@@ -530,27 +527,14 @@ private:
             });
     }
 
-    // Handles every whole frame in the buffer; false when the connection was dropped.
+    // Handles every whole frame received; false when the connection was dropped.
     bool consume(const std::shared_ptr<inbound>& in) {
-        std::size_t pos = 0;
-        while (in->used - pos >= wire::header_size) {
-            std::span<const std::byte, wire::header_size> head(in->buffer.data() + pos,
-                                                               wire::header_size);
-            auto h = wire::decode_header(head, options_.limits);
-            if (!h) return refuse(in, "bad frame header: " + h.error().message());
-            if (in->used - pos - wire::header_size < h->body_size) break;  // wait for the rest
-            std::span<const std::byte> body(in->buffer.data() + pos + wire::header_size,
-                                            h->body_size);
-            pos += wire::header_size + h->body_size;
-            if (!frame(in, *h, body)) return false;
+        for (;;) {
+            auto f = in->reader.next();
+            if (!f) return refuse(in, "bad frame header: " + f.error().message());
+            if (!*f) return true;  // wait for the rest
+            if (!frame(in, (*f)->header, (*f)->body)) return false;
         }
-        if (pos) {
-            std::memmove(in->buffer.data(), in->buffer.data() + pos, in->used - pos);
-            in->used -= pos;
-        }
-        // Keep a connection from holding a large buffer once its large frame has gone.
-        if (in->used == 0 && in->buffer.size() > std::size_t{1} << 20) in->buffer = {};
-        return true;
     }
 
     bool frame(const std::shared_ptr<inbound>& in, const wire::frame_header& h,
@@ -630,7 +614,7 @@ private:
             say(log_level::info, "node " + std::to_string(id) + " is up");
             if (!p.connected && !p.connecting) {  // it is back: dial now, not after the backoff
                 p.retry.cancel();
-                p.backoff = options_.reconnect_min;
+                p.backoff.reset();
                 connect(p);
             }
             if (on_peer_) on_peer_(id, true);
@@ -661,7 +645,7 @@ private:
             // Its connection may be dead without a word (a cut link keeps TCP retrying with
             // ever longer pauses): drop it and dial afresh, soon.
             if (p.connected || p.connecting) {
-                p.backoff = options_.reconnect_min;
+                p.backoff.reset();
                 lost(p, "nothing heard from it");
             }
         }
@@ -700,7 +684,7 @@ private:
 /// Carries one node's protocol messages to its peers over TCP, on a strand of an io_context.
 /// Each node dials every peer and writes only on the connection it dialled (it reads on those
 /// its peers dialled), opening with a hello that names both ends; frames are the codec's
-/// (transport/codec.hpp). Whatever is queued for a peer goes out in one write, so pipelined
+/// (wire/frame.hpp). Whatever is queued for a peer goes out in one write, so pipelined
 /// messages share frames' syscalls. Heartbeats on idle connections feed a timeout failure
 /// detector whose verdicts on_peer_change reports (tell the replica: set_reachable). Time is
 /// the wall clock, since HLC stamps from different machines are compared.

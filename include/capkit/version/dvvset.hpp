@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include <capkit/detail/counter_map.hpp>
 #include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/version/causal_order.hpp>
+#include <capkit/version/counter_map.hpp>
 #include <capkit/version/vector_clock.hpp>
 
 namespace capkit {

@@ -8,10 +8,10 @@
 #include <span>
 #include <utility>
 
-#include <capkit/detail/counter_map.hpp>
 #include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/version/causal_order.hpp>
+#include <capkit/version/counter_map.hpp>
 
 namespace capkit {
 

@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include <capkit/detail/counter_map.hpp>
-#include <capkit/detail/dot.hpp>
 #include <capkit/detail/wire_access.hpp>
 #include <capkit/node_id.hpp>
+#include <capkit/version/counter_map.hpp>
+#include <capkit/version/dot.hpp>
 
 namespace capkit::detail {
 

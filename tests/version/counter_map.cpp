@@ -3,7 +3,7 @@
 
 #include <compare>
 
-#include <capkit/detail/counter_map.hpp>
+#include <capkit/version/counter_map.hpp>
 
 using capkit::detail::counter_map;
 
