@@ -64,3 +64,7 @@ capkit_compile_fail(crdt_merge_of_strings_in_cluster MAX_BYTES 4096
 # policy/ declares config's defaults without including the layers that define them (issue 17).
 capkit_compile_fail(config_default_not_included
                     "a default policy .* is used but its header is not included")
+# Both replicas hand each message to its own handler: a type without one does not compile (17).
+capkit_compile_fail(message_without_handler
+                    "a message type of the replica's message variant has no handler"
+                    "message_handler_check<pong")

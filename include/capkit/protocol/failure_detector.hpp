@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include <capkit/assert.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/time.hpp>
 
@@ -32,7 +33,9 @@ public:
         friend bool operator==(const change&, const change&) = default;
     };
 
-    explicit failure_detector(std::chrono::nanoseconds timeout) : timeout_(timeout) {}
+    explicit failure_detector(std::chrono::nanoseconds timeout) : timeout_(timeout) {
+        CAPKIT_ASSERT(timeout.count() > 0, "a failure detector's timeout is positive");
+    }
 
     /// Starts watching `peer`, believed down until it is heard from.
     void watch(node_id peer) { peers_.try_emplace(peer); }

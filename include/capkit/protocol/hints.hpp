@@ -12,6 +12,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <capkit/assert.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/results.hpp>
@@ -125,6 +126,9 @@ public:
     void acked(node_id from, std::uint64_t sequence) {
         auto f = in_flight_.find(sequence);
         if (f == in_flight_.end() || f->second.first != from) return;
+        CAPKIT_ASSERT(
+            hints_.contains(f->second) && hints_.find(f->second)->second.sequence == sequence,
+            "a handoff in flight names a hint kept and last sent with its sequence");
         changed(f->second);
         hints_.erase(f->second);
         in_flight_.erase(f);

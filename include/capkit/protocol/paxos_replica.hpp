@@ -15,14 +15,17 @@
 #include <variant>
 #include <vector>
 
+#include <capkit/assert.hpp>
 #include <capkit/detail/random.hpp>
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
+#include <capkit/protocol/dispatch.hpp>
 #include <capkit/protocol/durable_meta.hpp>
 #include <capkit/protocol/group_commit.hpp>
 #include <capkit/protocol/paxos_messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
+#include <capkit/protocol/replica_machine.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/protocol/routing.hpp>
@@ -420,23 +423,29 @@ private:
             now + std::chrono::nanoseconds(1 + rng_.below(std::max<std::uint64_t>(window, 1)));
     }
 
+    // Each message goes to the one handler of its type (detail::dispatch): a message type with
+    // no on() overload below does not compile.
     void handle(node_id from, message&& m, time_point now) {
-        std::visit(
-            [&](auto&& msg) {
-                using M = std::decay_t<decltype(msg)>;
-                if constexpr (std::is_same_v<M, protocol::prepare<Key, Value>>) {
-                    on_prepare(from, msg);
-                } else if constexpr (std::is_same_v<M, protocol::accept<Key, Value>>) {
-                    on_accept(from, std::move(msg));
-                } else if constexpr (std::is_same_v<M, protocol::erase<Key, Value>>) {
-                    on_erase(msg);
-                } else if constexpr (std::is_same_v<M, protocol::promise<Key, Value>>) {
-                    on_promise(from, std::move(msg), now);
-                } else {
-                    on_accepted(from, msg, now);
-                }
+        detail::dispatch(
+            [this](node_id f, auto&& msg,
+                   time_point t) -> decltype(this->on(f, std::move(msg), t)) {
+                return this->on(f, std::move(msg), t);
             },
-            std::move(m));
+            from, std::move(m), now);
+    }
+
+    // As an acceptor of the key.
+    void on(node_id from, protocol::prepare<Key, Value>&& p, time_point) { on_prepare(from, p); }
+    void on(node_id from, protocol::accept<Key, Value>&& a, time_point) {
+        on_accept(from, std::move(a));
+    }
+    void on(node_id, protocol::erase<Key, Value>&& e, time_point) { on_erase(e); }
+    // As the proposer of a round.
+    void on(node_id from, protocol::promise<Key, Value>&& p, time_point now) {
+        on_promise(from, std::move(p), now);
+    }
+    void on(node_id from, protocol::accepted<Key, Value>&& a, time_point now) {
+        on_accepted(from, a, now);
     }
 
     // ---- acceptor ----
@@ -461,6 +470,8 @@ private:
         }
         slot updated = s ? *s : slot{};
         updated.promised = p.b;
+        CAPKIT_ASSERT(updated.accepted <= updated.promised,
+                      "an acceptor never promises below a ballot it accepted");
         send(from,
              protocol::promise<Key, Value>{p.id, p.b, true, updated.accepted, updated.value, p.b});
         group_.wrote();

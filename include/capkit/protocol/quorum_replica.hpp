@@ -21,16 +21,19 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <capkit/assert.hpp>
 #include <capkit/crdt/crdt.hpp>
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/anti_entropy.hpp>
+#include <capkit/protocol/dispatch.hpp>
 #include <capkit/protocol/durable_meta.hpp>
 #include <capkit/protocol/group_commit.hpp>
 #include <capkit/protocol/hints.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
+#include <capkit/protocol/replica_machine.hpp>
 #include <capkit/protocol/replica_rules.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
@@ -424,6 +427,8 @@ private:
         auto seq = next_sequence_++;
         deadlines_.emplace(op.deadline, seq);
         auto& placed = ops_.emplace(seq, std::move(op)).first->second;
+        CAPKIT_ASSERT(deadlines_.size() == ops_.size(),
+                      "every pending request has exactly one entry in the deadline index");
         protocol::request_id id{self_, seq};
         if (placed.kind == op_kind::put && !abd) {
             begin_write(seq, placed, local_write(placed, now), now);
@@ -534,6 +539,7 @@ private:
 
     // Completes a write as acknowledged (it may stay, to hear from the rest).
     void acknowledge(operation& op) {
+        CAPKIT_ASSERT(!op.answered, "a client's request is answered once");
         op.answered = true;
         io_.complete(
             [cb = std::move(op.on_write), ctx = op.written_context] { cb(write_result{ctx}); });
@@ -545,66 +551,86 @@ private:
         forget(seq);
     }
 
+    // Each message goes to the one handler of its type (detail::dispatch): a message type with
+    // no on() overload below does not compile.
     void handle(node_id from, message&& m, time_point now) {
-        std::visit(
-            [&](auto&& msg) {
-                using M = std::decay_t<decltype(msg)>;
-                if constexpr (std::is_same_v<M, protocol::read_request<Key, state>>) {
-                    const state* stored = table_.find(msg.key);
-                    send(from,
-                         protocol::read_reply<Key, state>{msg.id, stored ? *stored : state{}});
-                } else if constexpr (std::is_same_v<M, protocol::write_request<Key, state>>) {
-                    store(msg.key, std::move(msg.state), now);
-                    send(from, protocol::write_reply{msg.id});
-                } else if constexpr (std::is_same_v<M, protocol::repair<Key, state>>) {
-                    store(msg.key, std::move(msg.state), now);
-                } else if constexpr (std::is_same_v<M, protocol::read_reply<Key, state>>) {
-                    on_read_reply(msg.id, from, std::move(msg.state), now);
-                } else if constexpr (std::is_same_v<M, protocol::write_reply>) {
-                    on_write_reply(msg.id, from);
-                } else if constexpr (std::is_same_v<M, protocol::tree_probe>) {
-                    anti_entropy_.on_probe(from, msg, table_, [this](node_id to, auto&& answer) {
-                        send(to, std::forward<decltype(answer)>(answer));
-                    });
-                } else if constexpr (std::is_same_v<M, protocol::tree_entries<Key, state>>) {
-                    on_tree_entries(from, std::move(msg), now);
-                } else if constexpr (std::is_same_v<M, protocol::purge_prepare<Key, state>>) {
-                    // Take the tombstone (a replica that missed the delete takes it now, and
-                    // stores it as durably as any write), then vote: yes if it is all we hold and
-                    // have held for the grace period. Ignored where collection is off.
-                    if (!tombstone_gc_.enabled()) return;
-                    if (!owns(self_, msg.key)) {  // a ring's non-owner holds no copy to vote on
-                        send(from, protocol::purge_vote<Key, state>{msg.key, std::move(msg.state),
-                                                                    false});
-                        return;
-                    }
-                    store(msg.key, msg.state, now);
-                    const state* held = table_.find(msg.key);
-                    bool agree = held && *held == msg.state && tombstone_gc_.ripe(msg.key, now);
-                    send(from,
-                         protocol::purge_vote<Key, state>{msg.key, std::move(msg.state), agree});
-                } else if constexpr (std::is_same_v<M, protocol::handoff<Key, state>>) {
-                    store(msg.key, std::move(msg.state), now);
-                    send(from, protocol::handoff_ack{msg.sequence});
-                } else if constexpr (std::is_same_v<M, protocol::handoff_ack>) {
-                    hints_.acked(from, msg.sequence);
-                    count_hints();
-                } else if constexpr (std::is_same_v<M, protocol::hinted_write<Key, state>>) {
-                    if constexpr (hinted) {  // a fallback: keep it for its owner, and say so
-                        if (msg.owner >= max_nodes || msg.owner == self_) return;
-                        hints_.add(msg.owner, msg.key, msg.state, now);
-                        count_hints();
-                        send(from, protocol::write_reply{msg.id});
-                    }
-                } else if constexpr (std::is_same_v<M, protocol::purge_vote<Key, state>>) {
-                    tombstone_gc_.on_vote(
-                        from, msg, [this](node_id to, auto&& m) { send(to, std::move(m)); },
-                        [this](const Key& key, const state& s) { purge_local(key, s); });
-                } else {
-                    purge_local(msg.key, msg.state);
-                }
+        detail::dispatch(
+            [this](node_id f, auto&& msg,
+                   time_point t) -> decltype(this->on(f, std::move(msg), t)) {
+                return this->on(f, std::move(msg), t);
             },
-            std::move(m));
+            from, std::move(m), now);
+    }
+
+    // As a replica of the key: answer reads and take writes, repairs and handoffs.
+    void on(node_id from, protocol::read_request<Key, state>&& msg, time_point) {
+        const state* stored = table_.find(msg.key);
+        send(from, protocol::read_reply<Key, state>{msg.id, stored ? *stored : state{}});
+    }
+    void on(node_id from, protocol::write_request<Key, state>&& msg, time_point now) {
+        store(msg.key, std::move(msg.state), now);
+        send(from, protocol::write_reply{msg.id});
+    }
+    void on(node_id, protocol::repair<Key, state>&& msg, time_point now) {
+        store(msg.key, std::move(msg.state), now);
+    }
+    void on(node_id from, protocol::handoff<Key, state>&& msg, time_point now) {
+        store(msg.key, std::move(msg.state), now);
+        send(from, protocol::handoff_ack{msg.sequence});
+    }
+
+    // As the coordinator of a request: the replicas' answers.
+    void on(node_id from, protocol::read_reply<Key, state>&& msg, time_point now) {
+        on_read_reply(msg.id, from, std::move(msg.state), now);
+    }
+    void on(node_id from, protocol::write_reply&& msg, time_point) { on_write_reply(msg.id, from); }
+
+    // Sloppy quorums: a fallback keeps a write for an owner away; the owner acknowledges hints.
+    void on(node_id from, protocol::hinted_write<Key, state>&& msg, time_point now) {
+        if constexpr (hinted) {  // a fallback: keep it for its owner, and say so
+            if (msg.owner >= max_nodes || msg.owner == self_) return;
+            hints_.add(msg.owner, msg.key, msg.state, now);
+            count_hints();
+            send(from, protocol::write_reply{msg.id});
+        }
+    }
+    void on(node_id from, protocol::handoff_ack&& msg, time_point) {
+        hints_.acked(from, msg.sequence);
+        count_hints();
+    }
+
+    // Anti-entropy.
+    void on(node_id from, protocol::tree_probe&& msg, time_point) {
+        anti_entropy_.on_probe(from, msg, table_, [this](node_id to, auto&& answer) {
+            send(to, std::forward<decltype(answer)>(answer));
+        });
+    }
+    void on(node_id from, protocol::tree_entries<Key, state>&& msg, time_point now) {
+        on_tree_entries(from, std::move(msg), now);
+    }
+
+    // Tombstone collection.
+    void on(node_id from, protocol::purge_prepare<Key, state>&& msg, time_point now) {
+        // Take the tombstone (a replica that missed the delete takes it now, and stores it as
+        // durably as any write), then vote: yes if it is all we hold and have held for the grace
+        // period. Ignored where collection is off.
+        if (!tombstone_gc_.enabled()) return;
+        if (!owns(self_, msg.key)) {  // a ring's non-owner holds no copy to vote on
+            send(from, protocol::purge_vote<Key, state>{msg.key, std::move(msg.state), false});
+            return;
+        }
+        store(msg.key, msg.state, now);
+        const state* held = table_.find(msg.key);
+        bool agree = held && *held == msg.state && tombstone_gc_.ripe(msg.key, now);
+        send(from, protocol::purge_vote<Key, state>{msg.key, std::move(msg.state), agree});
+    }
+    void on(node_id from, protocol::purge_vote<Key, state>&& msg, time_point) {
+        tombstone_gc_.on_vote(
+            from, msg, [this](node_id to, auto&& m) { send(to, std::move(m)); },
+            [this](const Key& key, const state& s) { purge_local(key, s); });
+    }
+    void on(node_id, protocol::purge<Key, state>&& msg, time_point) {
+        purge_local(msg.key, msg.state);
     }
 
     // Erases `key` if this node's state of it is exactly tombstone `s`: every replica holds it.
@@ -830,6 +856,7 @@ private:
     }
 
     void answer_read(operation& op) {
+        CAPKIT_ASSERT(!op.answered, "a client's request is answered once");
         op.answered = true;
         read_result out;
         static const state never_written{};
@@ -872,6 +899,8 @@ private:
         if (it == ops_.end()) return;
         deadlines_.erase({it->second.deadline, seq});
         ops_.erase(it);
+        CAPKIT_ASSERT(deadlines_.size() == ops_.size(),
+                      "every pending request has exactly one entry in the deadline index");
     }
 
     void expire(std::uint64_t seq) {
@@ -917,6 +946,7 @@ private:
 
     // The shortfall travels with the completion and is published just before the callback runs.
     void fail(operation& op, errc e, quorum_shortfall why) {
+        CAPKIT_ASSERT(!op.answered, "a client's request is answered once");
         if (op.kind == op_kind::get) {
             io_.complete([cb = std::move(op.on_read), e, why, slot = shortfall_] {
                 *slot = why;

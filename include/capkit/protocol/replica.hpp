@@ -8,6 +8,7 @@
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/paxos_replica.hpp>
 #include <capkit/protocol/quorum_replica.hpp>
+#include <capkit/protocol/replica_machine.hpp>
 #include <capkit/protocol/replica_rules.hpp>
 
 namespace capkit {
@@ -69,6 +70,10 @@ struct replica_for<true, Key, Value, Policies...> {
         std::conditional_t<std::is_same_v<typename config<Policies...>::consistency, serial>,
                            paxos_replica<Key, Value, Policies...>,
                            quorum_replica<Key, Value, Policies...>>;
+    static_assert(replica_machine<type>,
+                  "capkit: this replica type no longer offers what capkit::node and the "
+                  "simulator drive (protocol/replica_machine.hpp); restore the members the "
+                  "concept names.");
 };
 
 }  // namespace detail

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include <capkit/assert.hpp>
 #include <capkit/wire/frame.hpp>
 
 namespace capkit::wire {
@@ -44,7 +45,10 @@ public:
     }
 
     /// `n` bytes were written at the start of the last space().
-    void commit(std::size_t n) noexcept { end_ += n; }
+    void commit(std::size_t n) {
+        CAPKIT_ASSERT(n <= buffer_.size() - end_, "commit(n) takes at most the bytes space() gave");
+        end_ += n;
+    }
 
     /// The next whole frame, none while it has not all arrived, or why the stream is not
     /// capkit frames (offsets count from the start of that frame).
