@@ -32,18 +32,18 @@ namespace capkit {
 /// - next_deadline() is when tick() must next be called (none: nothing waits on time); ticking
 ///   earlier is harmless, later only delays timeouts.
 template <class R>
-concept replica_machine =
-    requires(R& r, const R& cr, node_id peer, typename R::message m, time_point now) {
-        typename R::message;
-        typename R::config;
-        { cr.id() } -> std::same_as<node_id>;
-        r.receive(peer, std::move(m), now);
-        r.tick(now);
-        { cr.next_deadline() } -> std::same_as<std::optional<time_point>>;
-        { r.take_messages() } -> std::ranges::range;
-        { r.take_completions() } -> std::ranges::range;
-        r.set_reachable(peer, true);
-        { cr.reachable(peer) } -> std::convertible_to<bool>;
-    };
+concept replica_machine = requires(R& r, const R& cr, node_id peer, typename R::message m,
+                                   time_point now) {
+    typename R::message;
+    typename R::config;
+    { cr.id() } -> std::same_as<node_id>;
+    r.receive(peer, std::move(m), now);
+    r.tick(now);
+    { cr.next_deadline() } -> std::same_as<std::optional<time_point>>;
+    { r.take_messages() } -> std::ranges::range;
+    { r.take_completions() } -> std::ranges::range;
+    r.set_reachable(peer, true);
+    { cr.reachable(peer) } -> std::convertible_to<bool>;
+};
 
 }  // namespace capkit
