@@ -1,6 +1,6 @@
 // Both replicas hand each message to the on() overload of its type through detail::dispatch,
 // with no catch-all: a message type without a handler is a compile error naming it, not a
-// message silently dropped or taken for another.
+// message silently dropped or taken for another. This machine is built as the replicas are.
 #include <capkit/protocol/dispatch.hpp>
 
 #include <utility>
@@ -9,7 +9,20 @@
 struct ping {};
 struct pong {};
 
-struct handlers {
+class machine {
+public:
+    using message = std::variant<ping, pong>;
+
+    void receive(capkit::node_id from, message&& m, capkit::time_point now) {
+        capkit::detail::dispatch(
+            [this](capkit::node_id f, auto&& msg,
+                   capkit::time_point t) -> decltype(this->on(f, std::move(msg), t)) {
+                return this->on(f, std::move(msg), t);
+            },
+            from, std::move(m), now);
+    }
+
+private:
     void on(capkit::node_id, ping&&, capkit::time_point) {}
 #ifdef CAPKIT_CONTROL
     void on(capkit::node_id, pong&&, capkit::time_point) {}
@@ -17,10 +30,6 @@ struct handlers {
 };
 
 int main() {
-    handlers h;
-    std::variant<ping, pong> m = pong{};
-    capkit::detail::dispatch(
-        [&h](capkit::node_id f, auto&& msg, capkit::time_point t)
-            -> decltype(h.on(f, std::move(msg), t)) { return h.on(f, std::move(msg), t); },
-        0, std::move(m), capkit::time_point{});
+    machine m;
+    m.receive(0, pong{}, capkit::time_point{});
 }
