@@ -14,6 +14,7 @@
 
 #include <capkit/assert.hpp>
 #include <capkit/node_id.hpp>
+#include <capkit/protocol/arrival_order.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/resolve/resolver.hpp>
@@ -90,17 +91,9 @@ public:
         if (std::exchange(restored_, false))
             for (auto& [where, h] : hints_)
                 if (h.since == unknown_age) h.since = now;
-        // In the order the hints came (not the hash map's), so a simulated run sends the same
-        // messages in the same order whatever the hash function.
-        std::vector<entry*> in_order;
-        in_order.reserve(hints_.size());
-        for (auto& e : hints_) in_order.push_back(&e);
-        std::sort(in_order.begin(), in_order.end(), [](const entry* a, const entry* b) {
-            return a->second.arrival < b->second.arrival;
-        });
         std::vector<std::pair<node_id, Key>> old;
         std::size_t sent = 0;
-        for (entry* e : in_order) {
+        for (auto* e : in_arrival_order(hints_)) {  // not the hash map's order
             auto& [where, h] = *e;
             if (now - h.since > options_.max_age) {
                 if (h.sequence) in_flight_.erase(h.sequence);
@@ -126,11 +119,11 @@ public:
     void acked(node_id from, std::uint64_t sequence) {
         auto f = in_flight_.find(sequence);
         if (f == in_flight_.end() || f->second.first != from) return;
-        CAPKIT_ASSERT(
-            hints_.contains(f->second) && hints_.find(f->second)->second.sequence == sequence,
-            "a handoff in flight names a hint kept and last sent with its sequence");
+        auto h = hints_.find(f->second);
+        CAPKIT_ASSERT(h != hints_.end() && h->second.sequence == sequence,
+                      "a handoff in flight names a hint kept and last sent with its sequence");
         changed(f->second);
-        hints_.erase(f->second);
+        hints_.erase(h);
         in_flight_.erase(f);
         ++delivered_;
     }
@@ -154,7 +147,6 @@ private:
         std::uint64_t sequence = 0;  // of the handoff in flight; 0: none
         time_point sent{};
     };
-    using entry = std::pair<const std::pair<node_id, Key>, hint>;
 
     static constexpr time_point unknown_age = time_point::min();
 

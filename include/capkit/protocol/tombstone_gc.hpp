@@ -16,6 +16,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <capkit/node_id.hpp>
+#include <capkit/protocol/arrival_order.hpp>
 #include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/time.hpp>
@@ -124,16 +125,8 @@ public:
         auto period = std::max(options_.grace / 4, std::chrono::nanoseconds(1));
         next_ = now + period;
         pending_.clear();  // a round older than a period lost a message: start again
-        // In the order the tombstones came (not the hash map's), so a simulated run sends the
-        // same messages in the same order whatever the hash function.
-        std::vector<std::pair<const Key, held>*> in_order;
-        in_order.reserve(since_.size());
-        for (auto& e : since_) in_order.push_back(&e);
-        std::sort(in_order.begin(), in_order.end(), [](const auto* a, const auto* b) {
-            return a->second.arrival < b->second.arrival;
-        });
         std::size_t started = 0;
-        for (auto* e : in_order) {
+        for (auto* e : in_arrival_order(since_)) {  // not the hash map's order
             const Key& key = e->first;
             time_point& since = e->second.since;
             if (since == unknown_since) since = now;
