@@ -3,10 +3,12 @@
 #pragma once
 
 #include <concepts>
+#include <functional>
 #include <optional>
 #include <utility>
 
 #include <capkit/node_id.hpp>
+#include <capkit/protocol/group_commit.hpp>
 #include <capkit/protocol/replica.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/time.hpp>
@@ -35,13 +37,13 @@ public:
     using callback = typename Replica::template callback<T>;
 
     node(node_id id, Transport& transport, replica_options options = {})
-        : replica_(id, options), transport_(transport) {
+        : replica_(id, options), transport_(transport), group_(options) {
         attach();
     }
     /// A node restarted on the state its storage had made durable.
     node(node_id id, Transport& transport, replica_options options,
          typename Replica::durable_state recovered)
-        : replica_(id, options, std::move(recovered)), transport_(transport) {
+        : replica_(id, options, std::move(recovered)), transport_(transport), group_(options) {
         attach();
     }
     // The transport holds `this`.
@@ -96,6 +98,19 @@ public:
         }
     }
 
+    /// How a group commit's sync runs (replica_options::group_commit): `run(sync, done)` runs
+    /// `sync` (on any thread: it touches only the table; it throws when the sync fails, and the
+    /// node must then stop) and afterwards `done` on this node's thread, between its steps, while
+    /// the node lives. By default both run at once on this thread, once the step's free output
+    /// is with the transport. Another thread lets the node go on with requests while the disk
+    /// syncs; their writes form the next group.
+    using sync_runner = std::function<void(std::function<void()> sync, std::function<void()> done)>;
+    void sync_with(sync_runner run) { run_sync_ = std::move(run); }
+
+    /// Calls `f` on this node's thread as each group commit sync begins: the replica's
+    /// durable() then is what the sync makes durable (the simulator keeps it for a crash).
+    void on_group_sync(std::function<void()> f) { on_sync_ = std::move(f); }
+
     Replica& replica() noexcept { return replica_; }
     const Replica& replica() const noexcept { return replica_; }
     node_id id() const noexcept { return replica_.id(); }
@@ -116,7 +131,7 @@ private:
                     flush();
                 });
             // A replica may want waking before anything reaches it (anti-entropy's first round).
-            if (auto at = replica_.next_deadline()) transport_.wake(id(), *at);
+            if (auto at = next_deadline()) transport_.wake(id(), *at);
         }
     }
 
@@ -137,16 +152,50 @@ private:
                 if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)
                     ++send_failures_;
             });
+            persist();
             // Always restate the deadline: a request that completed must not leave a stale
             // wake-up.
-            transport_.wake(replica_.id(), replica_.next_deadline().value_or(time_point::max()));
+            transport_.wake(replica_.id(), next_deadline().value_or(time_point::max()));
             for (auto& complete : replica_.take_completions()) complete();
+        }
+    }
+
+    std::optional<time_point> next_deadline() const {
+        auto at = replica_.next_deadline();
+        if (auto g = group_.next_round(); g && (!at || *g < *at)) at = g;
+        return at;
+    }
+
+    // Group commit: syncs the replica's open group when due, outside its steps, and then lets
+    // out what the group held back. One sync at a time; writes meanwhile form the next group.
+    void persist() {
+        if (syncing_ || !group_.due(now(), replica_.must_persist())) return;
+        const auto ticket = *replica_.begin_persist();
+        if (on_sync_) on_sync_();
+        syncing_ = true;
+        auto sync = [&table = replica_.storage()] {
+            if constexpr (requires { table.sync().value(); }) table.sync().value();
+        };
+        auto done = [this, ticket] {
+            syncing_ = false;
+            replica_.persisted(ticket);
+            flush();
+        };
+        if (run_sync_) {
+            run_sync_(std::move(sync), std::move(done));
+        } else {
+            sync();
+            done();
         }
     }
 
     Replica replica_;
     Transport& transport_;
     std::size_t send_failures_ = 0;
+    detail::group_commit group_;
+    bool syncing_ = false;
+    sync_runner run_sync_;
+    std::function<void()> on_sync_;
 };
 
 }  // namespace capkit

@@ -133,7 +133,7 @@ private:
     // Under group commit, what node `i` has at each of its syncs is what a crash leaves it.
     void keep_group_syncs(node_id i) {
         if (sync_.when != sync_policy::mode::group) return;
-        replica(i).on_group_sync([this, i] { durable_[i] = replica(i).durable(); });
+        node_at(i).on_group_sync([this, i] { durable_[i] = replica(i).durable(); });
     }
 
     void schedule_sync() {

@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -127,28 +129,108 @@ TEST_CASE("group commit: a window that leaves requests no time is refused in a s
     CHECK_NOTHROW(strong_lww(0, o));
 }
 
-TEST_CASE("replica_io holds what is queued after hold() and lets out what a release freed",
+TEST_CASE("replica_io holds back what follows a write until the write's group is persisted",
           "[group_commit]") {
     capkit::detail::replica_io<int, 3> io(0);
-    io.send(1, 10);
-    io.hold();
-    io.send(2, 20);
+    io.send(1, 10);  // before any write: free
+    CHECK_FALSE(io.must_persist());
+    CHECK_FALSE(io.begin_persist());
+    io.wrote();
+    io.send(2, 20);  // could acknowledge the write
     io.complete([] {});
-    CHECK(io.take_messages().empty());  // held: the message queued before hold() too
-    CHECK(io.take_completions().empty());
-    io.release();
-    io.send(1, 30);  // the same step holds again after the sync
-    io.hold();
+    CHECK(io.must_persist());
     auto out = io.take_messages();
-    REQUIRE(out.size() == 2);
-    CHECK(out[0].m == 10);
-    CHECK(out[1].m == 20);
-    CHECK(io.take_completions().size() == 1);
-    CHECK(io.take_messages().empty());  // 30 waits for the next release
-    io.release();
-    out = io.take_messages();
     REQUIRE(out.size() == 1);
-    CHECK(out[0].m == 30);
+    CHECK(out[0].m == 10);
+    CHECK(io.take_completions().empty());
+
+    const auto first = io.begin_persist();
+    REQUIRE(first);
+    CHECK_FALSE(io.must_persist());
+    io.send(1, 30);  // a later step that wrote nothing: could show the first group's write
+    io.wrote();      // a write while the first group syncs: the second group
+    io.send(1, 40);
+    const auto second = io.begin_persist();
+    REQUIRE(second);
+    CHECK(*second > *first);
+    CHECK(io.take_messages().empty());
+
+    io.persisted(*first);
+    out = io.take_messages();
+    REQUIRE(out.size() == 2);  // 20 and 30; 40 follows the second group's write
+    CHECK(out[0].m == 20);
+    CHECK(out[1].m == 30);
+    CHECK(io.take_completions().size() == 1);
+
+    io.persisted(*second);
+    int drained = 0;
+    io.drain_messages([&](node_id to, int m) {
+        CHECK(to == 1);
+        CHECK(m == 40);
+        ++drained;
+    });
+    CHECK(drained == 1);
+    io.send(2, 50);  // nothing waits: free at once
+    CHECK(io.take_messages().size() == 1);
+}
+
+TEST_CASE(
+    "group commit with no window: each sync follows the step that wrote, and the writes "
+    "made during a sync form the next group",
+    "[group_commit]") {
+    capkit::replica_options o;
+    o.group_commit.on = true;
+    capkit::test::sim_harness<strong_lww> h(11, o);
+    auto start = h.net.now();
+    h.put(0, "k", 1);
+    CHECK(h.net.now() - start < 5ms);  // no window to wait for
+    auto acked = put_at_once(h, 50);
+    CHECK(acked.size() == 50);
+    for (node_id i = 0; i < strong_lww::n; ++i)
+        CHECK(h.cluster.replica(i).stats().group_syncs >= 1);
+}
+
+TEST_CASE(
+    "group commit: a sync run elsewhere holds the acknowledgements until it is done, "
+    "while the node goes on taking requests",
+    "[group_commit]") {
+    // A runner that keeps the syncs (as a thread would be running them) until the test lets them
+    // finish: the replica must not acknowledge, and must go on accepting writes meanwhile.
+    using test_node = capkit::node<strong_lww, capkit::in_memory<strong_lww::message>>;
+    capkit::in_memory<strong_lww::message> net;
+    capkit::replica_options o;
+    o.group_commit.on = true;
+    std::vector<std::unique_ptr<test_node>> nodes;
+    std::vector<std::function<void()>> running;
+    for (node_id i = 0; i < strong_lww::n; ++i) {
+        nodes.push_back(std::make_unique<test_node>(i, net, o));
+        nodes.back()->sync_with([&](std::function<void()> sync, std::function<void()> done) {
+            sync();
+            running.push_back(std::move(done));
+        });
+    }
+    // Delivers what is in flight, never firing a wake-up: virtual time must not jump to the
+    // requests' deadline while the disks sync.
+    auto deliver = [&] {
+        while (net.in_flight() > 0) net.step();
+    };
+    int acked = 0, failed = 0;
+    for (int k = 0; k < 3; ++k)
+        nodes[0]->async_put(capkit::detail::cat("k", std::to_string(k)), k, {},
+                            [&](const auto& r) { (r ? acked : failed) += 1; });
+    deliver();
+    CHECK(acked == 0);  // every replica's write waits for its sync
+    CHECK(failed == 0);
+    CHECK(running.size() == strong_lww::n);
+    while (!running.empty()) {
+        auto done = std::move(running);
+        running.clear();
+        for (auto& d : done) d();
+        deliver();
+    }
+    CHECK(acked == 3);
+    CHECK(failed == 0);
+    CHECK(nodes[0]->replica().stats().group_syncs >= 1);
 }
 
 TEST_CASE(

@@ -38,8 +38,8 @@ struct usage_error : std::runtime_error {
 
 #if CAPKIT_KV_ROCKSDB
 /// --sync always | periodic:MS | group:MS | never: the table's every_write, periodic{MS}, none;
-/// group:MS is none plus the replica's group commit (replica_options::group_commit), which
-/// fsyncs the table every MS at most and holds the node's replies until it has.
+/// group:MS is none plus group commit (replica_options::group_commit: the node, not the replica,
+/// fsyncs the table every MS at most, between steps; the replica holds its replies until then).
 struct sync_choice {
     rocksdb_storage::sync_policy table;
     std::chrono::milliseconds group_window{0};

@@ -1,82 +1,61 @@
 // SPDX-License-Identifier: MIT
-/// @file Defines capkit::detail::group_commit: a replica's writes made durable together, and
-/// its output held until they are (replica_options::group_commit).
+/// @file Defines capkit::detail::group_commit, the driver's side of group commit: when to make a
+/// replica's writes durable (replica_options::group_commit).
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <utility>
 
+#include <capkit/detail/text.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/time.hpp>
 
 namespace capkit::detail {
 
-/// Group commit for one replica. A step that wrote to the table (wrote()) opens a group, due
-/// `window` later, and holds the replica's output (settle()); tick() at the due time syncs the
-/// table, when it has a sync(), and releases everything held. Writes of later steps join the
-/// open group. So one fsync serves every write of a window, and what a crash can take back was
-/// never acknowledged (Cassandra's commitlog group mode; Raft implementations send a step's
-/// messages after its entries are on disk for the same reason).
+/// Throws std::invalid_argument when the window leaves requests no time: a write waits for a
+/// window at each replica and again at its coordinator, and a serial one twice over.
+inline void check_group_commit(const replica_options& options) {
+    const auto window = options.group_commit.window;
+    if (window.count() < 0 || window * 4 > options.request_timeout)
+        throw std::invalid_argument(
+            cat("capkit::replica_options: group_commit.window (", std::to_string(window.count()),
+                " ns) must be between 0 and a quarter of request_timeout (",
+                std::to_string(options.request_timeout.count()),
+                " ns): a write waits a window at its replicas and again at its coordinator, twice "
+                "under serial; a few milliseconds is usual"));
+}
+
+/// Group commit as its driver sees it. Under replica_options::group_commit the replica holds
+/// back everything that could reveal a write until the write is durable (replica_io's groups),
+/// and its driver decides when to sync: `window` after the first write of a group, so one fsync
+/// serves every write of the window (Cassandra's commitlog group mode), or, with no window, as
+/// soon as the step that wrote is over, the next group gathering while that sync runs (etcd's
+/// Ready and Advance). The sync never runs inside a replica's step.
 class group_commit {
 public:
-    /// Throws std::invalid_argument when the window leaves requests no time: a write waits for
-    /// a window at each replica and again at its coordinator, and a serial one twice over.
-    explicit group_commit(const replica_options& options) : window_(options.group_commit.window) {
-        if (window_.count() < 0 || window_ * 4 > options.request_timeout)
-            throw std::invalid_argument(
-                "capkit::replica_options: group_commit.window (" + std::to_string(window_.count()) +
-                " ns) must be between 0 and a quarter of "
-                "request_timeout (" +
-                std::to_string(options.request_timeout.count()) +
-                " ns): a write waits a window at its replicas and again at its coordinator, "
-                "twice under serial; a few milliseconds is usual");
-    }
+    explicit group_commit(const replica_options& options)
+        : window_(options.group_commit.window), on_(options.group_commit.active()) {}
 
-    bool enabled() const noexcept { return window_.count() > 0; }
+    bool enabled() const noexcept { return on_; }
 
-    /// The step being run changed what the table holds.
-    void wrote() noexcept { dirty_ = enabled(); }
-
-    /// At the end of a step: a write opens a group, and the output waits for it.
-    template <class Io>
-    void settle(time_point now, Io& io) {
-        if (!dirty_ || due_) return;
-        due_ = now + window_;
-        io.hold();
-    }
-
-    /// Syncs `table` and releases `io` once the open group is due. A failed sync throws (the
-    /// table's own error): the node must stop rather than acknowledge what is not durable.
-    /// True when it synced.
-    template <class Table, class Io>
-    bool tick(time_point now, Table& table, Io& io) {
-        if (!due_ || now < *due_) return false;
-        if constexpr (requires { table.sync().value(); }) table.sync().value();
-        if (on_sync_) on_sync_();
+    /// After a step: true when the replica's open group is due for its sync now; otherwise, when
+    /// one waits, next_round() says when.
+    bool due(time_point now, bool must_persist) {
+        if (!on_ || !must_persist) return false;
+        if (!due_) due_ = now + window_;
+        if (now < *due_) return false;
         due_.reset();
-        dirty_ = false;
-        io.release();
-        ++syncs_;
         return true;
     }
 
-    /// When tick() must next run: while a group is open.
+    /// When the driver must next look: while a group gathers.
     std::optional<time_point> next_round() const noexcept { return due_; }
-
-    /// Called at each sync, after the table's (the simulator copies the durable state there).
-    void on_sync(std::function<void()> f) { on_sync_ = std::move(f); }
-
-    std::uint64_t syncs() const noexcept { return syncs_; }
 
 private:
     std::chrono::nanoseconds window_;
-    bool dirty_ = false;
+    bool on_;
     std::optional<time_point> due_;
-    std::function<void()> on_sync_;
-    std::uint64_t syncs_ = 0;
 };
 
 }  // namespace capkit::detail

@@ -121,7 +121,7 @@ public:
           floor_(recovered.floor),
           table_(std::move(recovered.table)),
           next_sequence_(detail::first_sequence(options.incarnation)),
-          group_(options) {
+          persist_by_driver_((detail::check_group_commit(options), options.group_commit.active())) {
         // Above every earlier run's, when the table records it (rocksdb_storage).
         options_.incarnation = detail::start_incarnation(table_, options.incarnation);
         next_sequence_ = detail::first_sequence(options_.incarnation);
@@ -133,9 +133,19 @@ public:
         floor_ = std::max(floor_, detail::load_meta(table_, floor_record, ballot{}));
     }
 
-    /// Calls `f` at each group commit's sync (replica_options::group_commit), after the table's:
-    /// the simulator copies the durable state there.
-    void on_group_sync(std::function<void()> f) { group_.on_sync(std::move(f)); }
+    /// Group commit (replica_options::group_commit), the driver's side: true when writes wait
+    /// for begin_persist().
+    bool must_persist() const noexcept { return io_.must_persist(); }
+    /// Takes the writes made so far as one group: the driver makes storage() durable, then calls
+    /// persisted() with the ticket; what they hold back leaves the node then. Empty when no write
+    /// waits.
+    std::optional<std::uint64_t> begin_persist() { return io_.begin_persist(); }
+    void persisted(std::uint64_t ticket) {
+        io_.persisted(ticket);
+        ++stats_.group_syncs;
+    }
+    /// The table, for the driver to sync (rocksdb_storage's sync() may run on another thread).
+    table_type& storage() noexcept { return table_; }
 
     /// The incarnation this replica runs as (replica_options::incarnation, raised above the
     /// last run's when the table records it: detail::start_incarnation).
@@ -233,7 +243,6 @@ public:
 
     /// Fails requests past their deadline and restarts those whose backoff is over.
     void tick(time_point now) {
-        if (group_.tick(now, table_, io_)) stats_.group_syncs = group_.syncs();
         std::vector<std::uint64_t> due;
         for (const auto& [seq, op] : ops_)
             if (op.deadline <= now || (op.ph == phase::backoff && op.retry_at <= now))
@@ -257,7 +266,6 @@ public:
             auto at = op.ph == phase::backoff ? std::min(op.retry_at, op.deadline) : op.deadline;
             if (!next || at < *next) next = at;
         }
-        if (auto g = group_.next_round(); g && (!next || *g < *next)) next = g;
         return next;
     }
 
@@ -474,7 +482,7 @@ private:
                       "an acceptor never promises below a ballot it accepted");
         send(from,
              protocol::promise<Key, Value>{p.id, p.b, true, updated.accepted, updated.value, p.b});
-        group_.wrote();
+        wrote();
         table_.put(p.key, std::move(updated));
     }
 
@@ -486,7 +494,7 @@ private:
             send(from, protocol::accepted<Key, Value>{a.id, a.b, false, highest_seen(s)});
             return;
         }
-        group_.wrote();
+        wrote();
         table_.put(a.key, slot{a.b, a.b, std::move(a.value)});
         send(from, protocol::accepted<Key, Value>{a.id, a.b, true, a.b});
     }
@@ -499,7 +507,7 @@ private:
             floor_ = e.b;
             detail::save_meta(table_, floor_record, floor_);  // before the promise it replaces goes
         }
-        group_.wrote();
+        wrote();
         table_.erase(e.key);
         ++stats_.erased;
     }
@@ -607,13 +615,18 @@ private:
 
     void send(node_id to, message m) { io_.send(to, std::move(m)); }
 
+    // The table changed: under group commit what follows waits for the driver's sync.
+    void wrote() {
+        if (persist_by_driver_) io_.wrote();
+    }
+
     // A restarted proposer must not reuse a ballot (its acceptors would take a second value under
     // it), so counters are leased in blocks: the ceiling is durable before a ballot below it goes
     // out, and a restart starts above it. One record write per ballot_lease ballots.
     void lease_ballots() {
         if (counter_ <= ballot_ceiling_ || !detail::persists_meta(table_)) return;
         ballot_ceiling_ = counter_ + ballot_lease;
-        group_.wrote();
+        wrote();
         detail::save_meta(table_, counter_record, ballot_ceiling_);
     }
 
@@ -623,7 +636,6 @@ private:
 
     void drain_local(time_point now) {
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
-        group_.settle(now, io_);
     }
 
     node_id self_;
@@ -637,7 +649,7 @@ private:
     table_type table_;
     std::map<std::uint64_t, operation> ops_;
     std::uint64_t next_sequence_;
-    detail::group_commit group_;
+    bool persist_by_driver_;  // group commit: writes wait for the driver's sync
     replica_stats stats_;
     // Shared with pending completions, so one that runs after the replica moved stays valid.
     std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();

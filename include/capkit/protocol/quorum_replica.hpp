@@ -130,7 +130,7 @@ public:
           tombstone_gc_(self, options.tombstone_gc),
           purged_floor_(recovered.purged_floor),
           hints_(std::move(recovered.hints)),
-          group_(options) {
+          persist_by_driver_((detail::check_group_commit(options), options.group_commit.active())) {
         // Above every earlier run's, when the table records it (rocksdb_storage).
         options_.incarnation = detail::start_incarnation(table_, options.incarnation);
         next_sequence_ = detail::first_sequence(options_.incarnation);
@@ -170,9 +170,19 @@ public:
     /// Keys this replica holds a state for, tombstones included.
     std::size_t stored_keys() const noexcept { return table_.size(); }
 
-    /// Calls `f` at each group commit's sync (replica_options::group_commit), after the table's:
-    /// the simulator copies the durable state there.
-    void on_group_sync(std::function<void()> f) { group_.on_sync(std::move(f)); }
+    /// Group commit (replica_options::group_commit), the driver's side: true when writes wait
+    /// for begin_persist().
+    bool must_persist() const noexcept { return io_.must_persist(); }
+    /// Takes the writes made so far as one group: the driver makes storage() durable, then calls
+    /// persisted() with the ticket; what they hold back leaves the node then. Empty when no write
+    /// waits.
+    std::optional<std::uint64_t> begin_persist() { return io_.begin_persist(); }
+    void persisted(std::uint64_t ticket) {
+        io_.persisted(ticket);
+        ++stats_.group_syncs;
+    }
+    /// The table, for the driver to sync (rocksdb_storage's sync() may run on another thread).
+    table_type& storage() noexcept { return table_; }
 
     /// The incarnation this replica runs as (replica_options::incarnation, raised above the
     /// last run's when the table records it: detail::start_incarnation).
@@ -253,7 +263,6 @@ public:
 
     /// Fails the requests whose deadline has passed; starts an anti-entropy round when due.
     void tick(time_point now) {
-        if (group_.tick(now, table_, io_)) stats_.group_syncs = group_.syncs();
         std::vector<std::uint64_t> due;
         for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it)
             due.push_back(it->second);
@@ -295,7 +304,6 @@ public:
         earliest(anti_entropy_.next_round());
         earliest(tombstone_gc_.next_round());
         if constexpr (hinted) earliest(hints_.next_round());
-        earliest(group_.next_round());
         return first;
     }
 
@@ -652,7 +660,7 @@ private:
                 }
                 if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
             }
-            group_.wrote();
+            wrote();
             table_.erase(key);
             if constexpr (ringed) {
                 if (anti_entropy_.enabled()) {
@@ -675,7 +683,7 @@ private:
             // Hints are records of the table too, one per (replica, key), so a restarted
             // coordinator still hands them off (journaled only on a persistent table).
             for (const auto& where : hints_.take_changed()) {
-                group_.wrote();
+                wrote();
                 std::vector<std::byte> name(hint_prefix.size());
                 std::ranges::copy(detail::as_bytes(hint_prefix), name.begin());
                 wire::encode(where, name);
@@ -701,7 +709,7 @@ private:
     void lease_tags() {
         if (last_tag_ < tag_ceiling_ || !detail::persists_meta(table_)) return;
         tag_ceiling_ = hlc::timestamp{last_tag_.wall + 1, 0};
-        group_.wrote();
+        wrote();
         detail::save_meta(table_, tag_record, tag_ceiling_);
     }
     void recover_records() {
@@ -774,7 +782,7 @@ private:
             if (!clock_.update(incoming.stamp, now)) ++stats_.clock_refusals;
         }
         bool changed = true;
-        group_.wrote();
+        wrote();
         table_.update(key, [&](state& stored, bool fresh) {
             if (fresh) {
                 stored = std::forward<S>(incoming);
@@ -963,9 +971,13 @@ private:
 
     void send(node_id to, message m) { io_.send(to, std::move(m)); }
 
+    // The table changed: under group commit what follows waits for the driver's sync.
+    void wrote() {
+        if (persist_by_driver_) io_.wrote();
+    }
+
     void drain_local(time_point now) {
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
-        group_.settle(now, io_);
     }
 
     node_id self_;
@@ -986,7 +998,7 @@ private:
     detail::tombstone_gc<Key, state, resolver, max_nodes> tombstone_gc_;
     hlc::timestamp purged_floor_{};  // the highest stamp of a tombstone this node erased
     hint_store hints_;
-    detail::group_commit group_;
+    bool persist_by_driver_;  // group commit: writes wait for the driver's sync
 };
 
 }  // namespace capkit

@@ -4,11 +4,15 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <utility>
 #include <vector>
+
+#include <capkit/assert.hpp>
 
 #include <capkit/node_id.hpp>
 
@@ -51,14 +55,11 @@ public:
     }
 
     std::vector<outgoing> take_messages() {
-        if (!held_) {
-            free_messages_ = 0;
-            return std::exchange(outbox_, {});
-        }
+        const std::size_t n = free_messages();
         std::vector<outgoing> out(std::make_move_iterator(outbox_.begin()),
-                                  std::make_move_iterator(outbox_.begin() + free_messages_));
-        outbox_.erase(outbox_.begin(), outbox_.begin() + free_messages_);
-        free_messages_ = 0;
+                                  std::make_move_iterator(outbox_.begin() + n));
+        outbox_.erase(outbox_.begin(), outbox_.begin() + n);
+        taken_messages_ += n;
         return out;
     }
 
@@ -66,42 +67,49 @@ public:
     /// feed this replica (transports queue, never deliver inside send).
     template <class F>
     void drain_messages(F&& f) {
-        if (held_) {
-            for (std::size_t i = 0; i < free_messages_; ++i)
-                f(outbox_[i].to, std::move(outbox_[i].m));
-            outbox_.erase(outbox_.begin(), outbox_.begin() + free_messages_);
-            free_messages_ = 0;
-            return;
-        }
-        for (auto& out : outbox_) f(out.to, std::move(out.m));
-        outbox_.clear();
-        free_messages_ = 0;
+        const std::size_t n = free_messages();
+        for (std::size_t i = 0; i < n; ++i) f(outbox_[i].to, std::move(outbox_[i].m));
+        outbox_.erase(outbox_.begin(), outbox_.begin() + n);
+        taken_messages_ += n;
     }
 
     /// Owes the client `done` (run later by whoever drives the replica).
     void complete(std::function<void()> done) { done_.push_back(std::move(done)); }
     std::vector<std::function<void()>> take_completions() {
-        if (!held_) {
-            free_completions_ = 0;
-            return std::exchange(done_, {});
-        }
-        std::vector<std::function<void()>> out(
-            std::make_move_iterator(done_.begin()),
-            std::make_move_iterator(done_.begin() + free_completions_));
-        done_.erase(done_.begin(), done_.begin() + free_completions_);
-        free_completions_ = 0;
+        const std::size_t n = free_completions();
+        std::vector<std::function<void()>> out(std::make_move_iterator(done_.begin()),
+                                               std::make_move_iterator(done_.begin() + n));
+        done_.erase(done_.begin(), done_.begin() + n);
+        taken_completions_ += n;
         return out;
     }
 
-    /// Keeps the messages and completions queued from now on (and those queued since the last
-    /// take) in this node until release() (group commit: until what they acknowledge is
-    /// durable). Messages to itself still go round.
-    void hold() noexcept { held_ = true; }
-    /// Lets out everything queued so far, even if the same step holds again afterwards.
-    void release() noexcept {
-        held_ = false;
-        free_messages_ = outbox_.size();
-        free_completions_ = done_.size();
+    // Persistence by the driver (etcd/raft's Ready and Advance). A write to the table joins the
+    // open group; the driver takes the group (begin_persist), makes the table durable, and says
+    // so (persisted). Everything queued from a group's first write on (replies, acknowledgements,
+    // completions, and what later steps queue: a read could show the write) waits until that
+    // group is persisted, so nothing leaves the node that a crash could take back. Messages to
+    // itself still go round.
+
+    /// The step wrote to the table: the write joins the open group (opening one).
+    void wrote() {
+        if (!groups_.empty() && groups_.back().ticket == 0) return;
+        groups_.push_back({0, taken_messages_ + outbox_.size(), taken_completions_ + done_.size()});
+    }
+    /// True when writes wait for a begin_persist().
+    bool must_persist() const noexcept { return !groups_.empty() && groups_.back().ticket == 0; }
+    /// Closes the open group and names it: the driver syncs the table, then calls persisted()
+    /// with the ticket. Empty when no write waits.
+    std::optional<std::uint64_t> begin_persist() {
+        if (!must_persist()) return std::nullopt;
+        groups_.back().ticket = ++last_ticket_;
+        return last_ticket_;
+    }
+    /// Everything the groups up to `ticket` hold back may leave.
+    void persisted(std::uint64_t ticket) {
+        CAPKIT_ASSERT(ticket <= last_ticket_, "persisted() names a ticket begin_persist() gave");
+        while (!groups_.empty() && groups_.front().ticket != 0 && groups_.front().ticket <= ticket)
+            groups_.pop_front();
     }
 
     void set_reachable(node_id peer, bool reachable) {
@@ -115,9 +123,24 @@ private:
     std::deque<Message> local_;
     std::vector<std::function<void()>> done_;
     std::array<bool, N> reachable_{};
-    bool held_ = false;
-    // While held: how many of the first messages and completions a release let out already.
-    std::size_t free_messages_ = 0, free_completions_ = 0;
+    // A group of writes not yet persisted: its ticket (0 while open) and where, counted from the
+    // replica's first message and completion, the output it holds back starts.
+    struct group {
+        std::uint64_t ticket;
+        std::uint64_t first_message, first_completion;
+    };
+    std::deque<group> groups_;
+    std::uint64_t last_ticket_ = 0;
+    std::uint64_t taken_messages_ = 0, taken_completions_ = 0;
+
+    std::size_t free_messages() const noexcept {
+        if (groups_.empty()) return outbox_.size();
+        return static_cast<std::size_t>(groups_.front().first_message - taken_messages_);
+    }
+    std::size_t free_completions() const noexcept {
+        if (groups_.empty()) return done_.size();
+        return static_cast<std::size_t>(groups_.front().first_completion - taken_completions_);
+    }
 };
 
 }  // namespace capkit::detail

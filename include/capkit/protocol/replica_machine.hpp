@@ -4,6 +4,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <ranges>
@@ -31,6 +32,10 @@ namespace capkit {
 ///   at once with errc::overloaded.
 /// - next_deadline() is when tick() must next be called (none: nothing waits on time); ticking
 ///   earlier is harmless, later only delays timeouts.
+/// - Persistence is the driver's (etcd's Ready and Advance): under replica_options::group_commit
+///   nothing queued after a write leaves until the driver has synced storage() for the ticket
+///   begin_persist() gave and called persisted() with it; messages queued before the write, and
+///   messages to itself, are not held. Without group commit must_persist() stays false.
 template <class R>
 concept replica_machine = requires(R& r, const R& cr, node_id peer, typename R::message m,
                                    time_point now) {
@@ -44,6 +49,10 @@ concept replica_machine = requires(R& r, const R& cr, node_id peer, typename R::
     { r.take_completions() } -> std::ranges::range;
     r.set_reachable(peer, true);
     { cr.reachable(peer) } -> std::convertible_to<bool>;
+    { cr.must_persist() } -> std::same_as<bool>;
+    { r.begin_persist() } -> std::same_as<std::optional<std::uint64_t>>;
+    r.persisted(std::uint64_t{});
+    r.storage();
 };
 
 }  // namespace capkit

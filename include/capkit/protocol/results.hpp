@@ -77,12 +77,21 @@ struct hint_options {
     std::chrono::nanoseconds retry = std::chrono::milliseconds(200);  ///< between handoff tries
 };
 
-/// Group commit: a replica's writes are made durable together (its table's sync(), one fsync)
-/// at most `window` after the first of them, and nothing the replica says meanwhile (replies,
-/// acknowledgements, client completions) leaves it before, so no acknowledgement promises what a
-/// crash could take back. Off (0) by default: the table's own sync policy then decides.
+/// Group commit: a replica's writes are made durable together (its table's sync(), one fsync),
+/// and nothing the replica says meanwhile (replies, acknowledgements, client completions) leaves
+/// it before, so no acknowledgement promises what a crash could take back. The replica only
+/// holds its output back; its driver (capkit::node) runs the sync, outside the replica's steps,
+/// and then lets the output go (docs/storage.md). Off by default: the table's own sync policy
+/// then decides.
 struct group_commit_options {
+    /// How long a group gathers writes after its first before the driver syncs it. Setting it
+    /// turns group commit on.
     std::chrono::nanoseconds window{0};
+    /// Group commit with no window: the driver syncs once the step that wrote is over, and
+    /// the writes of the steps run meanwhile form the next group (etcd's Ready and Advance).
+    bool on = false;
+
+    bool active() const noexcept { return on || window.count() > 0; }
 };
 
 struct replica_options {
