@@ -53,5 +53,6 @@
 #include <capkit/transport/transport.hpp>
 
 #include <capkit/cluster.hpp>
+#include <capkit/compile_once.hpp>
 #include <capkit/node.hpp>
 #include <capkit/time.hpp>

@@ -148,11 +148,16 @@ public:
         node_id via_;
     };
 
+    /// Owns its transport, made by default. (The constructor, the destructor and start() are
+    /// defined after the class, so a file that declares the type extern, compile_once.hpp,
+    /// compiles none of the nodes' code.)
+    explicit cluster(replica_options options = {});
     /// Owns its transport, made from `args` (in_memory: a time_source; sim: a seed). A transport
     /// of the caller's is borrowed by the constructor that takes it first, never copied here.
     template <class... TransportArgs>
-    requires(!(std::is_same_v<std::remove_cvref_t<TransportArgs>, Transport> ||
-               ...)) explicit cluster(replica_options options = {}, TransportArgs&&... args)
+    requires(sizeof...(TransportArgs) > 0 &&
+             !(std::is_same_v<std::remove_cvref_t<TransportArgs>, Transport> ||
+               ...)) explicit cluster(replica_options options, TransportArgs&&... args)
         : owned_(std::make_unique<Transport>(std::forward<TransportArgs>(args)...)),
           net_(owned_.get()),
           options_(options),
@@ -177,7 +182,7 @@ public:
     }
     cluster(const cluster&) = delete;
     cluster& operator=(const cluster&) = delete;
-    ~cluster() { nodes_.clear(); }  // the nodes detach before a borrowed transport goes on
+    ~cluster();  // the nodes detach before a borrowed transport goes on
 
     /// A client whose requests node `via` coordinates (whichever process runs it).
     client at(node_id via) { return client(*this, via); }
@@ -250,11 +255,7 @@ public:
     }
 
 private:
-    void start() {
-        incarnation_.assign(size_, options_.incarnation);
-        nodes_.resize(size_);
-        for (node_id i = 0; i < size_; ++i) bring_up(i, options_.incarnation, std::nullopt);
-    }
+    void start();
 
     void bring_up(node_id i, std::uint32_t incarnation, std::optional<durable_state> kept) {
         replica_options o = options_;
@@ -272,5 +273,26 @@ private:
     std::vector<std::uint32_t> incarnation_;
     std::vector<std::unique_ptr<node_type>> nodes_;
 };
+
+template <class Replica, class Transport>
+void cluster<Replica, Transport>::start() {
+    incarnation_.assign(size_, options_.incarnation);
+    nodes_.resize(size_);
+    for (node_id i = 0; i < size_; ++i) bring_up(i, options_.incarnation, std::nullopt);
+}
+
+template <class Replica, class Transport>
+cluster<Replica, Transport>::~cluster() {
+    nodes_.clear();
+}
+
+template <class Replica, class Transport>
+cluster<Replica, Transport>::cluster(replica_options options)
+    : owned_(std::make_unique<Transport>()),
+      net_(owned_.get()),
+      options_(options),
+      size_(size_of(options)) {
+    start();
+}
 
 }  // namespace capkit

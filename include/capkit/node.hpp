@@ -146,19 +146,8 @@ private:
         }
     }
 
-    void flush() {
-        if constexpr (transport_ok) {
-            replica_.drain_messages([this](node_id to, typename Replica::message&& m) {
-                if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)
-                    ++send_failures_;
-            });
-            persist();
-            // Always restate the deadline: a request that completed must not leave a stale
-            // wake-up.
-            transport_.wake(replica_.id(), next_deadline().value_or(time_point::max()));
-            for (auto& complete : replica_.take_completions()) complete();
-        }
-    }
+    // Defined after the class (see compile_once.hpp): the client calls, templates, call it.
+    void flush();
 
     std::optional<time_point> next_deadline() const {
         auto at = replica_.next_deadline();
@@ -197,5 +186,20 @@ private:
     sync_runner run_sync_;
     std::function<void()> on_sync_;
 };
+
+template <class Replica, class Transport>
+void node<Replica, Transport>::flush() {
+    if constexpr (transport_ok) {
+        replica_.drain_messages([this](node_id to, typename Replica::message&& m) {
+            if (transport_.send(replica_.id(), to, std::move(m)) != send_status::sent)
+                ++send_failures_;
+        });
+        persist();
+        // Always restate the deadline: a request that completed must not leave a stale
+        // wake-up.
+        transport_.wake(replica_.id(), next_deadline().value_or(time_point::max()));
+        for (auto& complete : replica_.take_completions()) complete();
+    }
+}
 
 }  // namespace capkit

@@ -20,6 +20,7 @@
 #include <capkit/error.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
+#include <capkit/protocol/basic_replica.hpp>
 #include <capkit/protocol/dispatch.hpp>
 #include <capkit/protocol/durable_meta.hpp>
 #include <capkit/protocol/group_commit.hpp>
@@ -50,12 +51,12 @@ namespace capkit {
 ///
 /// Like quorum_replica it is deterministic and sans-I/O: fed requests, messages and time, it
 /// produces messages, completions and its next deadline; randomised backoff draws from a seed.
-template <class Key, class Value, class... Policies>
-class paxos_replica {
+template <class Key, class Value, class Config>
+class basic_replica<Key, Value, Config, true> {
 public:
     using key_type = Key;
     using value_type = Value;
-    using config = capkit::config<Policies...>;
+    using config = Config;
     using consistency = typename config::consistency;
     static constexpr unsigned n = config::n;
     static_assert(std::is_same_v<consistency, serial>,
@@ -105,12 +106,12 @@ public:
         std::uint64_t counter = 0;
     };
 
-    explicit paxos_replica(node_id self, replica_options options = {})
-        : paxos_replica(self, options, durable_state{}) {}
+    explicit basic_replica(node_id self, replica_options options = {})
+        : basic_replica(self, options, durable_state{}) {}
 
     /// A node restarted on what its storage had made durable (an empty state: amnesia, which
     /// voids its promises: Paxos is safe only if acceptors keep them).
-    paxos_replica(node_id self, replica_options options, durable_state recovered)
+    basic_replica(node_id self, replica_options options, durable_state recovered)
         : self_(self),
           options_(options),
           router_(options),
@@ -369,38 +370,9 @@ private:
               now);
     }
 
-    void start(operation op, time_point now) {
-        if (op.kind != op_kind::collect) ++stats_.requests;
-        if (op.kind != op_kind::collect && ops_.size() >= options_.max_pending) {
-            ++stats_.overloaded;
-            if (op.done)
-                io_.complete([d = std::move(op.done), slot = shortfall_] {
-                    *slot = {};
-                    d(errc::overloaded);
-                });
-            return;
-        }
-        auto owners = router_.of(op.key);  // the key's acceptors
-        for (unsigned i = 0; i < owners.owners; ++i)
-            if (reachable(owners.nodes[i])) op.targets.push_back(owners.nodes[i]);
-        if (op.targets.size() < std::max(op.r, op.w)) {
-            if (op.kind != op_kind::collect) ++stats_.unavailable;
-            auto reach = static_cast<unsigned>(op.targets.size());
-            // Both quorums are majorities: name W for a change, R for a read (or the one short).
-            bool name_w = op.kind == op_kind::read ? reach >= op.r : reach < op.w;
-            quorum_shortfall why{name_w, name_w ? op.w : op.r, reach};
-            if (op.done)
-                io_.complete([d = std::move(op.done), why, slot = shortfall_] {
-                    *slot = why;
-                    d(errc::unavailable);
-                });
-            return;
-        }
-        op.deadline = now + options_.request_timeout;
-        auto seq = next_sequence_++;
-        begin_round(seq, ops_.emplace(seq, std::move(op)).first->second);
-        drain_local(now);
-    }
+    // Defined after the class, so a file that declares the type extern (compile_once.hpp)
+    // does not compile it for the calls it makes.
+    void start(operation op, time_point now);
 
     void begin_round(std::uint64_t seq, operation& op) {
         ++op.attempt;
@@ -654,5 +626,43 @@ private:
     // Shared with pending completions, so one that runs after the replica moved stays valid.
     std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
 };
+
+template <class Key, class Value, class Config>
+void basic_replica<Key, Value, Config, true>::start(operation op, time_point now) {
+    if (op.kind != op_kind::collect) ++stats_.requests;
+    if (op.kind != op_kind::collect && ops_.size() >= options_.max_pending) {
+        ++stats_.overloaded;
+        if (op.done)
+            io_.complete([d = std::move(op.done), slot = shortfall_] {
+                *slot = {};
+                d(errc::overloaded);
+            });
+        return;
+    }
+    auto owners = router_.of(op.key);  // the key's acceptors
+    for (unsigned i = 0; i < owners.owners; ++i)
+        if (reachable(owners.nodes[i])) op.targets.push_back(owners.nodes[i]);
+    if (op.targets.size() < std::max(op.r, op.w)) {
+        if (op.kind != op_kind::collect) ++stats_.unavailable;
+        auto reach = static_cast<unsigned>(op.targets.size());
+        // Both quorums are majorities: name W for a change, R for a read (or the one short).
+        bool name_w = op.kind == op_kind::read ? reach >= op.r : reach < op.w;
+        quorum_shortfall why{name_w, name_w ? op.w : op.r, reach};
+        if (op.done)
+            io_.complete([d = std::move(op.done), why, slot = shortfall_] {
+                *slot = why;
+                d(errc::unavailable);
+            });
+        return;
+    }
+    op.deadline = now + options_.request_timeout;
+    auto seq = next_sequence_++;
+    begin_round(seq, ops_.emplace(seq, std::move(op)).first->second);
+    drain_local(now);
+}
+
+/// The CASPaxos replica of `Key`s and `Value`s that `Policies` configure.
+template <class Key, class Value, class... Policies>
+using paxos_replica = basic_replica<Key, Value, config<Policies...>, true>;
 
 }  // namespace capkit

@@ -27,6 +27,7 @@
 #include <capkit/node_id.hpp>
 #include <capkit/policy/config.hpp>
 #include <capkit/protocol/anti_entropy.hpp>
+#include <capkit/protocol/basic_replica.hpp>
 #include <capkit/protocol/dispatch.hpp>
 #include <capkit/protocol/durable_meta.hpp>
 #include <capkit/protocol/group_commit.hpp>
@@ -56,12 +57,12 @@ namespace capkit {
 /// Placement is all_nodes (the cluster's nodes are 0 .. N-1 and every node holds every key) or
 /// hash_ring (nodes 0 .. M-1, replica_options::cluster_size; each key on its N owners, and any
 /// node may coordinate a request for any key).
-template <class Key, class Value, class... Policies>
-class quorum_replica {
+template <class Key, class Value, class Config>
+class basic_replica<Key, Value, Config, false> {
 public:
     using key_type = Key;
     using value_type = Value;
-    using config = capkit::config<Policies...>;
+    using config = Config;
     using resolver = typename config::resolver;
     using consistency = typename config::consistency;
     static constexpr unsigned n = config::n;
@@ -113,11 +114,11 @@ public:
         hlc::timestamp purged_floor{};
     };
 
-    explicit quorum_replica(node_id self, replica_options options = {})
-        : quorum_replica(self, options, durable_state{}) {}
+    explicit basic_replica(node_id self, replica_options options = {})
+        : basic_replica(self, options, durable_state{}) {}
 
     /// A node restarted on what its storage had made durable (an empty state: amnesia).
-    quorum_replica(node_id self, replica_options options, durable_state recovered)
+    basic_replica(node_id self, replica_options options, durable_state recovered)
         : self_(self),
           options_(options),
           router_(options),
@@ -403,59 +404,9 @@ private:
               now);
     }
 
-    void start(operation op, time_point now) {
-        ++stats_.requests;
-        if (ops_.size() >= options_.max_pending) {
-            ++stats_.overloaded;
-            fail(op, errc::overloaded, {});
-            return;
-        }
-        op.pref = router_.of(op.key);
-        for (unsigned i = 0; i < op.pref.owners; ++i)
-            if (reachable(op.pref.nodes[i])) op.targets.set(op.pref.nodes[i]);
-        // ABD's reads write back and its writes read first: both phases need their quorum.
-        bool reads = op.kind == op_kind::get || abd;
-        bool writes = op.kind == op_kind::put || abd;
-        auto reach = op.targets.count();
-        // A sloppy write on a ring also counts the fallbacks that stand in for owners away.
-        auto write_reach = reach + (op.kind == op_kind::put ? fallbacks_available(op) : 0);
-        // Under capkit::any nothing needs reaching: this node can always keep the hints.
-        if ((reads && reach < op.r) || (writes && write_reach < op.w && !op.any_level)) {
-            ++stats_.unavailable;
-            // Nothing was sent: certainly no effect. Where both quorums fall short (ABD), name
-            // the one the client asked for: W for a write, R for a read.
-            bool read_short = reads && reach < op.r, write_short = writes && write_reach < op.w;
-            bool name_w = op.kind == op_kind::put ? write_short : !read_short;
-            fail(op, errc::unavailable,
-                 {name_w, name_w ? op.w : op.r,
-                  static_cast<unsigned>(name_w ? write_reach : reach)});
-            return;
-        }
-        op.deadline = now + options_.request_timeout;
-        auto seq = next_sequence_++;
-        deadlines_.emplace(op.deadline, seq);
-        auto& placed = ops_.emplace(seq, std::move(op)).first->second;
-        CAPKIT_ASSERT(deadlines_.size() == ops_.size(),
-                      "every pending request has exactly one entry in the deadline index");
-        protocol::request_id id{self_, seq};
-        if (placed.kind == op_kind::put && !abd) {
-            begin_write(seq, placed, local_write(placed, now), now);
-        } else {
-            const bool own = placed.targets[self_];
-            for (unsigned i = 0; i < placed.pref.owners; ++i) {
-                node_id to = placed.pref.nodes[i];
-                if (placed.targets[to] && to != self_)
-                    send(to, protocol::read_request<Key, state>{id, placed.key});
-            }
-            // This node's own answer, if it owns the key, needs no message. Last: it may
-            // complete the request.
-            if (own) {
-                const state* stored = table_.find(placed.key);
-                on_read_reply(id, self_, stored ? *stored : state{}, now);
-            }
-        }
-        drain_local(now);
-    }
+    // Defined after the class, so a file that declares the type extern (compile_once.hpp)
+    // does not compile it for the calls it makes.
+    void start(operation op, time_point now);
 
     // Sloppy quorum on a ring: how many owners away a write can leave with fallbacks.
     unsigned fallbacks_available(const operation& op) const {
@@ -1000,5 +951,63 @@ private:
     hint_store hints_;
     bool persist_by_driver_;  // group commit: writes wait for the driver's sync
 };
+
+template <class Key, class Value, class Config>
+void basic_replica<Key, Value, Config, false>::start(operation op, time_point now) {
+    ++stats_.requests;
+    if (ops_.size() >= options_.max_pending) {
+        ++stats_.overloaded;
+        fail(op, errc::overloaded, {});
+        return;
+    }
+    op.pref = router_.of(op.key);
+    for (unsigned i = 0; i < op.pref.owners; ++i)
+        if (reachable(op.pref.nodes[i])) op.targets.set(op.pref.nodes[i]);
+    // ABD's reads write back and its writes read first: both phases need their quorum.
+    bool reads = op.kind == op_kind::get || abd;
+    bool writes = op.kind == op_kind::put || abd;
+    auto reach = op.targets.count();
+    // A sloppy write on a ring also counts the fallbacks that stand in for owners away.
+    auto write_reach = reach + (op.kind == op_kind::put ? fallbacks_available(op) : 0);
+    // Under capkit::any nothing needs reaching: this node can always keep the hints.
+    if ((reads && reach < op.r) || (writes && write_reach < op.w && !op.any_level)) {
+        ++stats_.unavailable;
+        // Nothing was sent: certainly no effect. Where both quorums fall short (ABD), name
+        // the one the client asked for: W for a write, R for a read.
+        bool read_short = reads && reach < op.r, write_short = writes && write_reach < op.w;
+        bool name_w = op.kind == op_kind::put ? write_short : !read_short;
+        fail(op, errc::unavailable,
+             {name_w, name_w ? op.w : op.r, static_cast<unsigned>(name_w ? write_reach : reach)});
+        return;
+    }
+    op.deadline = now + options_.request_timeout;
+    auto seq = next_sequence_++;
+    deadlines_.emplace(op.deadline, seq);
+    auto& placed = ops_.emplace(seq, std::move(op)).first->second;
+    CAPKIT_ASSERT(deadlines_.size() == ops_.size(),
+                  "every pending request has exactly one entry in the deadline index");
+    protocol::request_id id{self_, seq};
+    if (placed.kind == op_kind::put && !abd) {
+        begin_write(seq, placed, local_write(placed, now), now);
+    } else {
+        const bool own = placed.targets[self_];
+        for (unsigned i = 0; i < placed.pref.owners; ++i) {
+            node_id to = placed.pref.nodes[i];
+            if (placed.targets[to] && to != self_)
+                send(to, protocol::read_request<Key, state>{id, placed.key});
+        }
+        // This node's own answer, if it owns the key, needs no message. Last: it may
+        // complete the request.
+        if (own) {
+            const state* stored = table_.find(placed.key);
+            on_read_reply(id, self_, stored ? *stored : state{}, now);
+        }
+    }
+    drain_local(now);
+}
+
+/// The quorum replica of `Key`s and `Value`s that `Policies` configure.
+template <class Key, class Value, class... Policies>
+using quorum_replica = basic_replica<Key, Value, config<Policies...>, false>;
 
 }  // namespace capkit
