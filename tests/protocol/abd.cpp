@@ -6,6 +6,7 @@
 #include <capkit/capkit.hpp>
 #include <capkit/cluster.hpp>
 #include <capkit/detail/random.hpp>
+#include <capkit/detail/text.hpp>
 
 #include <cstdint>
 #include <map>
@@ -105,7 +106,7 @@ std::vector<operation> run_history(std::uint64_t seed, const schedule& plan) {
         op.invoked = ++event;
         op.invoked_step = step;
         op.is_write = rng.chance(0.5);
-        if (op.is_write) op.value = "w" + std::to_string(++writes);
+        if (op.is_write) op.value = capkit::detail::cat("w", std::to_string(++writes));
         ops.push_back(op);
         auto& n = c.node_at(cl.via);
         if (op.is_write) {

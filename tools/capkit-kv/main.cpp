@@ -170,6 +170,7 @@ struct serve_args {
     tls_args tls;
     unsigned request_timeout_ms = 1000, peer_timeout_ms = 500, anti_entropy_ms = 1000;
     std::uint64_t tombstone_grace_ms = 0;
+    std::size_t max_clients = 10000;
 };
 
 int serve(const serve_args& a) {
@@ -186,6 +187,7 @@ int serve(const serve_args& a) {
     o.transport.peer_timeout = std::chrono::milliseconds(a.peer_timeout_ms);
     o.replica.anti_entropy.interval = std::chrono::milliseconds(a.anti_entropy_ms);
     o.replica.tombstone_gc.grace = std::chrono::milliseconds(a.tombstone_grace_ms);
+    o.max_clients = a.max_clients;
     auto level = parse_level(a.log_level);
     plan.logger = make_logger(o.id, level);
     if (a.data.empty() && !a.sync.empty())
@@ -384,6 +386,10 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--anti-entropy-ms", sa.anti_entropy_ms,
                           "time between Merkle-tree comparisons with the next peer, which repair "
                           "the keys nobody reads (default 1000; 0: off; serial presets ignore it)");
+    serve_cmd
+        ->add_option("--max-clients", sa.max_clients,
+                     "clients connected at once; one more is refused with -ERR (default 10000)")
+        ->check(CLI::PositiveNumber);
     serve_cmd->add_option("--tombstone-grace-ms", sa.tombstone_grace_ms,
                           "erase a deleted key's tombstones once every replica holds them and "
                           "they are this old (default 0: kept for ever; lww presets only)");

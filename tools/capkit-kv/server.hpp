@@ -39,6 +39,9 @@ struct server_options {
     tcp_options transport{};
     replica_options replica{};
     resp::limits client_limits{};
+    /// Clients connected at once; one more is told "-ERR max number of clients reached" and
+    /// closed (Redis's maxclients), so a flood of idle connections cannot take the memory.
+    std::size_t max_clients = 10000;
     /// A connection with this many commands waiting is not read until some are answered.
     std::size_t max_pipeline = 1024;
     /// A graceful stop waits this long for answers to commands already received.
@@ -130,7 +133,9 @@ private:
     void accept() {
         clients_.async_accept(net_.strand(), [this](boost::system::error_code ec, tcp::socket s) {
             if (stopping_) return;
-            if (!ec) {
+            if (!ec && connections_.size() >= options_.max_clients) {
+                refuse(std::move(s));
+            } else if (!ec) {
                 boost::system::error_code ignored;
                 s.set_option(tcp::no_delay(true), ignored);
                 auto c = std::make_shared<connection>(security_.wrap(std::move(s)), exec_,
@@ -157,6 +162,19 @@ private:
             }
             accept();
         });
+    }
+
+    // One client too many: told so in RESP where the connection is plain (the line fits any
+    // socket buffer, so the write does not wait), closed either way.
+    void refuse(tcp::socket s) {
+        boost::system::error_code ignored;
+        if constexpr (std::is_same_v<Security, plain_tcp>)
+            boost::asio::write(
+                s, boost::asio::buffer(std::string_view("-ERR max number of clients reached\r\n")),
+                ignored);
+        s.close(ignored);
+        say(log_level::warn, "refused a client: max_clients (" +
+                                 std::to_string(options_.max_clients) + ") are connected");
     }
 
     // Under TLS a client must prove it is one before its commands are read.

@@ -26,4 +26,12 @@ concept policy_of = requires {
 }
 &&std::same_as<typename P::category, Category>;
 
+namespace detail {
+/// A resolver's optional `merges_concurrent_writes`, false when it has none.
+template <class R>
+inline constexpr bool merges_concurrent_writes = requires {
+    requires R::merges_concurrent_writes;
+};
+}  // namespace detail
+
 }  // namespace capkit

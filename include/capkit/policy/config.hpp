@@ -70,8 +70,11 @@ struct two_policies_of_one_category {
 
 template <class Consistency, unsigned N, unsigned R, unsigned W>
 struct quorum_rules {
-    static constexpr bool is_strong = std::is_same_v<Consistency, strong>;
-    static constexpr bool is_linearizable = std::is_same_v<Consistency, linearizable>;
+    // The levels that promise overlapping quorums without Paxos's majorities, each with its
+    // own sentence: strong (plain quorums) and linearizable (ABD).
+    static constexpr bool is_linearizable = Consistency::protocol == consistency_protocol::abd;
+    static constexpr bool is_strong =
+        Consistency::needs_overlap && Consistency::protocol == consistency_protocol::quorum;
     static_assert(!Consistency::needs_majorities || (R >= N / 2 + 1 && W >= N / 2 + 1),
                   "capkit::serial needs majority read and write quorums (R and W at least "
                   "N / 2 + 1) so that any two Paxos rounds share a replica; use "
@@ -100,12 +103,12 @@ struct resolver_rules {
 
 template <class Consistency, class Handoff>
 struct handoff_rules {
-    static_assert(!Handoff::hinted || std::is_same_v<Consistency, eventual>,
+    static_assert(!Handoff::hinted || !Consistency::needs_overlap,
                   "capkit::sloppy: a hint is not a replica a read can ask, so with hinted "
                   "handoff R + W > N no longer means that a read quorum meets every acknowledged "
                   "write; use capkit::sloppy with capkit::eventual only, or drop it.");
     static constexpr bool valid = true;
-    static constexpr bool ok = !Handoff::hinted || std::is_same_v<Consistency, eventual>;
+    static constexpr bool ok = !Handoff::hinted || !Consistency::needs_overlap;
 };
 
 // The one policy of `Category` in the pack, or Default when there is none.

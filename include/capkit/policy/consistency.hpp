@@ -8,11 +8,17 @@
 
 namespace capkit {
 
+/// Which replica protocol runs a consistency level's requests: quorum reads and writes with read
+/// repair (quorum_replica), the same with ABD's two phases (quorum_replica), or a CASPaxos round
+/// per request (paxos_replica). The one trait the replica types choose by.
+enum class consistency_protocol { quorum, abd, paxos };
+
 /// Reads and writes go to R and W replicas with no overlap required; replicas converge later
 /// through read repair. Most available; a read may miss acknowledged writes.
 struct eventual {
     using category = consistency_category;
     static constexpr std::string_view name = "eventual";
+    static constexpr consistency_protocol protocol = consistency_protocol::quorum;
     static constexpr bool needs_overlap = false;
     static constexpr bool needs_majorities = false;
     static constexpr bool needs_total_order = false;
@@ -23,6 +29,7 @@ struct eventual {
 struct strong {
     using category = consistency_category;
     static constexpr std::string_view name = "strong";
+    static constexpr consistency_protocol protocol = consistency_protocol::quorum;
     static constexpr bool needs_overlap = true;
     static constexpr bool needs_majorities = false;
     static constexpr bool needs_total_order = false;
@@ -33,6 +40,7 @@ struct strong {
 struct linearizable {
     using category = consistency_category;
     static constexpr std::string_view name = "linearizable";
+    static constexpr consistency_protocol protocol = consistency_protocol::abd;
     static constexpr bool needs_overlap = true;
     static constexpr bool needs_majorities = false;
     static constexpr bool needs_total_order = true;
@@ -43,6 +51,7 @@ struct linearizable {
 struct serial {
     using category = consistency_category;
     static constexpr std::string_view name = "serial";
+    static constexpr consistency_protocol protocol = consistency_protocol::paxos;
     static constexpr bool needs_overlap = true;
     static constexpr bool needs_majorities = true;
     static constexpr bool needs_total_order = true;

@@ -45,7 +45,7 @@ std::string describe() {
     std::string concurrent;
     if constexpr (resolver::totally_ordered) {
         concurrent = "of concurrent writes the latest timestamp wins and the others are lost";
-    } else if constexpr (requires { requires resolver::merges_concurrent_writes; }) {
+    } else if constexpr (detail::merges_concurrent_writes<resolver>) {
         concurrent = "concurrent updates merge and none is lost";
     } else {
         concurrent = "concurrent writes come back as siblings";

@@ -63,6 +63,8 @@ public:
         detail::fixed_string<24>{}.append("hash_ring<").append(VirtualNodes).append(">");
     /// hash_ring<V>, e.g. hash_ring<128>.
     static constexpr std::string_view name = name_storage.view();
+    /// Each key on N owners among the cluster's M nodes.
+    static constexpr bool spreads_keys = true;
 
     /// A ring of `nodes` (duplicates count once; their order does not matter) whose keys have
     /// `replicas_per_key` owners each. Throws std::invalid_argument if replicas_per_key is 0.

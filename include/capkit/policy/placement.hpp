@@ -15,6 +15,8 @@ namespace capkit {
 struct all_nodes {
     using category = placement_category;
     static constexpr std::string_view name = "all_nodes";
+    /// Every node holds every key (hash_ring: each key on N of M nodes).
+    static constexpr bool spreads_keys = false;
 };
 
 }  // namespace capkit

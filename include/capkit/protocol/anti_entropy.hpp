@@ -8,11 +8,11 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <capkit/assert.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/key_bytes.hpp>
 #include <capkit/protocol/merkle_tree.hpp>
@@ -251,12 +251,8 @@ template <class Key, class State>
 class no_anti_entropy {
 public:
     no_anti_entropy(node_id, unsigned, const anti_entropy_options& options, bool = false) {
-        if (options.interval.count() > 0)
-            throw std::invalid_argument(
-                "capkit: anti-entropy needs keys with a ring hash (specialise capkit::key_bytes) "
-                "and keys and values with a wire encoding (capkit::wire::encodable: reflect the "
-                "type with BOOST_HANA_DEFINE_STRUCT or give it wire_fields); or leave "
-                "anti_entropy.interval at zero");
+        CAPKIT_ASSERT(options.interval.count() == 0,
+                      "anti-entropy is off where keys cannot hash alike (options_error)");
     }
     static constexpr bool enabled() noexcept { return false; }
     void stored(const Key&, const State&, std::span<const node_id> = {}) noexcept {}

@@ -4,8 +4,6 @@
 /// from its alias alone (compile_once.hpp).
 #pragma once
 
-#include <type_traits>
-
 #include <capkit/policy/consistency.hpp>
 
 namespace capkit {
@@ -16,7 +14,7 @@ namespace capkit {
 /// instantiation: `template class capkit::basic_replica<R::key_type, R::value_type, R::config>`
 /// compiles replica type R's code, whichever protocol it runs.
 template <class Key, class Value, class Config,
-          bool Serial = std::is_same_v<typename Config::consistency, serial>>
+          bool Serial = Config::consistency::protocol == consistency_protocol::paxos>
 class basic_replica;
 
 }  // namespace capkit

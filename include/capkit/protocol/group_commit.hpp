@@ -4,27 +4,11 @@
 #pragma once
 
 #include <optional>
-#include <stdexcept>
-#include <string>
 
-#include <capkit/detail/text.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/time.hpp>
 
 namespace capkit::detail {
-
-/// Throws std::invalid_argument when the window leaves requests no time: a write waits for a
-/// window at each replica and again at its coordinator, and a serial one twice over.
-inline void check_group_commit(const replica_options& options) {
-    const auto window = options.group_commit.window;
-    if (window.count() < 0 || window * 4 > options.request_timeout)
-        throw std::invalid_argument(
-            cat("capkit::replica_options: group_commit.window (", std::to_string(window.count()),
-                " ns) must be between 0 and a quarter of request_timeout (",
-                std::to_string(options.request_timeout.count()),
-                " ns): a write waits a window at its replicas and again at its coordinator, twice "
-                "under serial; a few milliseconds is usual"));
-}
 
 /// Group commit as its driver sees it. Under replica_options::group_commit the replica holds
 /// back everything that could reveal a write until the write is durable (replica_io's groups),

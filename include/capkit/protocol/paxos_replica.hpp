@@ -24,6 +24,7 @@
 #include <capkit/protocol/dispatch.hpp>
 #include <capkit/protocol/durable_meta.hpp>
 #include <capkit/protocol/group_commit.hpp>
+#include <capkit/protocol/options_rules.hpp>
 #include <capkit/protocol/paxos_messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/replica_machine.hpp>
@@ -59,16 +60,25 @@ public:
     using config = Config;
     using consistency = typename config::consistency;
     static constexpr unsigned n = config::n;
-    static_assert(std::is_same_v<consistency, serial>,
+    static_assert(consistency::protocol == consistency_protocol::paxos,
                   "capkit::paxos_replica runs capkit::serial; use capkit::replica, which picks "
                   "capkit::quorum_replica for other consistency levels.");
     using placement = typename config::placement;
     /// hash_ring: N owners of each key among M nodes; each key's acceptors are its owners.
-    static constexpr bool ringed = !std::is_same_v<placement, all_nodes>;
+    static constexpr bool ringed = placement::spreads_keys;
     /// The largest cluster a replica of this type can be part of.
     static constexpr unsigned max_nodes = detail::router<placement, n>::max_nodes;
 
     using ballot = protocol::ballot;
+
+    /// What the run-time rules of replica_options (options_error) need to know of this type.
+    /// It runs no anti-entropy (every read is a round), so it has nothing to refuse there.
+    static constexpr detail::replica_shape shape() noexcept {
+        return {.n = n,
+                .max_ring_nodes = ringed ? max_nodes : 0,
+                .totally_ordered = true,  // serial requires lww (config's resolver rule)
+                .can_anti_entropy = true};
+    }
     /// A read's context: the ballot under which the value read was accepted.
     using context = ballot;
     using message = protocol::paxos_message<Key, Value>;
@@ -113,7 +123,7 @@ public:
     /// voids its promises: Paxos is safe only if acceptors keep them).
     basic_replica(node_id self, replica_options options, durable_state recovered)
         : self_(self),
-          options_(options),
+          options_(detail::validated(options, shape())),
           router_(options),
           io_(self),
           rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
@@ -122,7 +132,7 @@ public:
           floor_(recovered.floor),
           table_(std::move(recovered.table)),
           next_sequence_(detail::first_sequence(options.incarnation)),
-          persist_by_driver_((detail::check_group_commit(options), options.group_commit.active())) {
+          persist_by_driver_(options.group_commit.active()) {
         // Above every earlier run's, when the table records it (rocksdb_storage).
         options_.incarnation = detail::start_incarnation(table_, options.incarnation);
         next_sequence_ = detail::first_sequence(options_.incarnation);

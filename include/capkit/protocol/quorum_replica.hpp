@@ -33,6 +33,7 @@
 #include <capkit/protocol/group_commit.hpp>
 #include <capkit/protocol/hints.hpp>
 #include <capkit/protocol/messages.hpp>
+#include <capkit/protocol/options_rules.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/replica_machine.hpp>
 #include <capkit/protocol/replica_rules.hpp>
@@ -66,22 +67,33 @@ public:
     using resolver = typename config::resolver;
     using consistency = typename config::consistency;
     static constexpr unsigned n = config::n;
-    static constexpr bool holds_crdt = std::is_same_v<resolver, crdt_merge>;
-    static constexpr bool abd = std::is_same_v<consistency, linearizable>;
+    /// Values are CRDTs that merge (crdt_merge): no tombstones, update() instead of remove().
+    static constexpr bool holds_crdt = detail::merges_concurrent_writes<resolver>;
+    static constexpr bool abd = consistency::protocol == consistency_protocol::abd;
     /// capkit::sloppy: hints for the replicas a write could not reach.
     static constexpr bool hinted = config::handoff::hinted;
     using placement = typename config::placement;
     /// hash_ring: N owners of each key among M nodes.
-    static constexpr bool ringed = !std::is_same_v<placement, all_nodes>;
+    static constexpr bool ringed = placement::spreads_keys;
     /// The largest cluster a replica of this type can be part of.
     static constexpr unsigned max_nodes = detail::router<placement, n>::max_nodes;
 
-    static_assert(!std::is_same_v<consistency, serial>,
+    static_assert(consistency::protocol != consistency_protocol::paxos,
                   "capkit::quorum_replica: capkit::serial runs CASPaxos; use capkit::replica, "
                   "which picks capkit::paxos_replica for it.");
     // The rules that need the value type (crdt_merge's values, hash_ring's resolvers); sizeof
     // instantiates them, so each broken one is its sentence (capkit::replica refuses earlier).
     static_assert(sizeof(detail::replica_rules<config, Value>) > 0);
+
+    /// What the run-time rules of replica_options (options_error) need to know of this type.
+    static constexpr detail::replica_shape shape() noexcept {
+        return {.n = n,
+                .max_ring_nodes = ringed ? max_nodes : 0,
+                .hinted = hinted,
+                .abd = abd,
+                .totally_ordered = resolver::totally_ordered,
+                .can_anti_entropy = detail::anti_entropy_ready<Key, state>};
+    }
 
     /// What a replica stores per key: the value, or (but for CRDTs) an empty optional for a
     /// deletion: a tombstone, so a stale replica cannot bring a deleted value back.
@@ -120,7 +132,7 @@ public:
     /// A node restarted on what its storage had made durable (an empty state: amnesia).
     basic_replica(node_id self, replica_options options, durable_state recovered)
         : self_(self),
-          options_(options),
+          options_(detail::validated(options, shape())),
           router_(options),
           io_(self),
           clock_(options.max_clock_offset),
@@ -131,7 +143,7 @@ public:
           tombstone_gc_(self, options.tombstone_gc),
           purged_floor_(recovered.purged_floor),
           hints_(std::move(recovered.hints)),
-          persist_by_driver_((detail::check_group_commit(options), options.group_commit.active())) {
+          persist_by_driver_(options.group_commit.active()) {
         // Above every earlier run's, when the table records it (rocksdb_storage).
         options_.incarnation = detail::start_incarnation(table_, options.incarnation);
         next_sequence_ = detail::first_sequence(options_.incarnation);
@@ -140,28 +152,6 @@ public:
         if (options.tombstone_gc.grace.count() > 0)
             bounds.max_age = std::min(bounds.max_age, options.tombstone_gc.grace / 2);
         hints_.set_options(bounds);
-        if constexpr (ringed && hinted) {
-            // On a ring a sloppy write may be acknowledged by hints alone (fallbacks, or the
-            // coordinator, hold it; no owner does), and with collection on hints live at most
-            // grace / 2: one dropped before its owners are back would take the write with it.
-            if (options.tombstone_gc.grace.count() > 0)
-                throw std::invalid_argument(
-                    "capkit::hash_ring with capkit::sloppy: a write acknowledged by hints alone "
-                    "lives only in hints, which tombstone collection drops after grace / 2; "
-                    "keep tombstone_gc.grace at 0 (tombstones kept), or use strict quorums");
-        }
-        if constexpr (ringed && abd) {
-            // ABD's writer tags above what a read quorum of owners holds. After a collection
-            // whose purge one owner missed, a quorum of the others holds nothing, and only their
-            // purge floors (which a coordinator that owns no copy never sees) say how high the
-            // lost tombstone was: a write tagged below it would be acknowledged, then lost.
-            if (options.tombstone_gc.grace.count() > 0)
-                throw std::invalid_argument(
-                    "capkit::hash_ring with capkit::linearizable: tombstone collection would let "
-                    "a coordinator that owns no copy of a key tag a write below a tombstone an "
-                    "owner still holds; keep tombstone_gc.grace at 0 (tombstones kept), or use "
-                    "capkit::all_nodes");
-        }
         recover_records();
         if (anti_entropy_.enabled())
             table_.for_each([&](const Key& k, const state& s) { note_stored(k, s); });

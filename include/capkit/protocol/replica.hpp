@@ -48,7 +48,7 @@ constexpr bool asks_serial() {
     if constexpr (!replica_slots<Key, Value>::ok)
         return false;
     else
-        return std::is_same_v<typename config<Policies...>::consistency, serial>;
+        return config<Policies...>::consistency::protocol == consistency_protocol::paxos;
 }
 
 // What `replica<...>` names once a sentence has refused it: a legal replica of default policies
@@ -66,10 +66,9 @@ struct replica_for {
 };
 template <class Key, class Value, class... Policies>
 struct replica_for<true, Key, Value, Policies...> {
-    using type =
-        std::conditional_t<std::is_same_v<typename config<Policies...>::consistency, serial>,
-                           paxos_replica<Key, Value, Policies...>,
-                           quorum_replica<Key, Value, Policies...>>;
+    using type = std::conditional_t<
+        config<Policies...>::consistency::protocol == consistency_protocol::paxos,
+        paxos_replica<Key, Value, Policies...>, quorum_replica<Key, Value, Policies...>>;
     static_assert(replica_machine<type>,
                   "capkit: this replica type no longer offers what capkit::node and the "
                   "simulator drive (protocol/replica_machine.hpp); restore the members the "

@@ -18,8 +18,8 @@ namespace capkit::detail {
 template <class Config, class Value>
 struct replica_rules {
     using resolver = typename Config::resolver;
-    static constexpr bool holds_crdt = std::is_same_v<resolver, crdt_merge>;
-    static constexpr bool ringed = !std::is_same_v<typename Config::placement, all_nodes>;
+    static constexpr bool holds_crdt = detail::merges_concurrent_writes<resolver>;
+    static constexpr bool ringed = Config::placement::spreads_keys;
 
     static constexpr bool crdt_value = !holds_crdt || crdt<Value>;
     static_assert(crdt_value,

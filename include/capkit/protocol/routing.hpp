@@ -7,10 +7,10 @@
 #include <array>
 #include <cstddef>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <capkit/assert.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/placement.hpp>
 #include <capkit/protocol/results.hpp>
@@ -42,12 +42,8 @@ public:
     static constexpr unsigned max_nodes = N;
 
     explicit router(const replica_options& o) {
-        if (o.cluster_size != 0 && o.cluster_size != N)
-            throw std::invalid_argument(
-                "capkit::replica_options: cluster_size " + std::to_string(o.cluster_size) +
-                " with capkit::all_nodes, whose cluster is the N = " + std::to_string(N) +
-                " nodes that each hold every key; leave it at 0, or place keys with "
-                "capkit::hash_ring to spread them over more nodes");
+        CAPKIT_ASSERT(o.cluster_size == 0 || o.cluster_size == N,
+                      "all_nodes' cluster is its N nodes (options_error)");
     }
 
     unsigned nodes() const noexcept { return N; }
@@ -99,11 +95,8 @@ public:
 private:
     static std::vector<node_id> members(const replica_options& o) {
         const unsigned m = o.cluster_size == 0 ? N : o.cluster_size;
-        if (m < N || m > max_ring_nodes)
-            throw std::invalid_argument(
-                "capkit::replica_options: cluster_size " + std::to_string(m) +
-                " with capkit::hash_ring must be at least N = " + std::to_string(N) +
-                " (each key needs N owners) and at most " + std::to_string(max_ring_nodes));
+        CAPKIT_ASSERT(m >= N && m <= max_ring_nodes,
+                      "a ring has N to max_ring_nodes nodes (options_error)");
         std::vector<node_id> out(m);
         for (node_id i = 0; i < m; ++i) out[i] = i;
         return out;

@@ -9,12 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <capkit/assert.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/protocol/arrival_order.hpp>
 #include <capkit/protocol/messages.hpp>
@@ -58,13 +58,8 @@ class tombstone_gc {
 public:
     tombstone_gc(node_id self, const tombstone_gc_options& options)
         : self_(self), options_(options) {
-        if (enabled() && !Resolver::totally_ordered)
-            throw std::invalid_argument(
-                "capkit: tombstone collection needs a totally ordered resolver (capkit::lww<>): "
-                "a CRDT key is never deleted, and under vector_clocks or dvv a key written "
-                "again after its tombstone is erased "
-                "restarts its dots, and a tombstone still in flight would then supersede the new "
-                "write; keep tombstone_gc.grace at zero (tombstones kept) with these resolvers");
+        CAPKIT_ASSERT(!enabled() || Resolver::totally_ordered,
+                      "tombstone collection runs on a totally ordered resolver (options_error)");
     }
 
     bool enabled() const noexcept { return options_.grace.count() > 0; }

@@ -3,7 +3,7 @@
 # quorum writes and reads; node 2 killed with SIGKILL in the middle of a load, every write of the
 # load still acknowledged and readable; node 2 restarted empty catches up through the quorum
 # reads' write-back; garbage on a client port and on a peer port closes only that connection;
-# SIGTERM stops every server cleanly.
+# a client beyond --max-clients is refused; SIGTERM stops every server cleanly.
 # Usage: cluster.sh CAPKIT_KV PRESET
 set -euo pipefail
 kv=$1
@@ -14,8 +14,9 @@ echo "preset $preset, peers $peers, clients $(client_port 0) $(client_port 1) $(
 
 keys_of() { cli "$1" info keyspace | grep -o 'keys=[0-9]*'; }
 
-# Tombstones go 300 ms after every replica holds them (serial collects its own way).
-for i in 0 1 2; do start $i --tombstone-grace-ms 300; done
+# Tombstones go 300 ms after every replica holds them (serial collects its own way). Node 1
+# takes at most 8 clients at once.
+for i in 0 1 2; do start $i --tombstone-grace-ms 300 $( ((i == 1)) && echo --max-clients 8); done
 for i in 0 1 2; do wait_ready $i; done
 
 echo "quorum writes and reads"
@@ -91,6 +92,18 @@ wait_log "$work/node0.log" "closing connection from 127.0.0.1"
 [[ $(cli 0 set after garbage) == OK ]] || fail "node 0 stopped serving after garbage"
 [[ $(cli 1 get after) == garbage ]] || fail "the write after garbage is not readable"
 [[ $(cli 0 info replication | grep -o 'peers_up:[0-9]') == peers_up:2 ]] || fail "peers dropped after garbage"
+
+echo "a client beyond --max-clients is refused in RESP, and clients are served again after"
+fds=()
+for _ in $(seq 8); do
+  exec {fd}<>"/dev/tcp/127.0.0.1/$(client_port 1)"
+  fds+=("$fd")
+done
+reply=$(cli 1 ping 2>&1 || true)
+[[ $reply == *"max number of clients reached"* ]] || fail "a ninth client was not refused: '$reply'"
+for fd in "${fds[@]}"; do exec {fd}>&-; done
+for _ in $(seq 50); do [[ $(cli 1 ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
+[[ $(cli 1 ping) == PONG ]] || fail "node 1 serves no client after the others left"
 
 echo "SIGTERM stops every server cleanly"
 for i in 0 1 2; do kill -TERM "${pids[$i]}"; done
