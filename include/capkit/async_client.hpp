@@ -106,7 +106,9 @@ private:
                             if (r) {
                                 std::move(op->handler)(boost::system::error_code{}, std::move(*r));
                             } else {
-                                std::move(op->handler)(r.error(), T{});
+                                // Asio's idiom: an error_code first (the shortfall stays in
+                                // capkit::failure, for callers of the node itself).
+                                std::move(op->handler)(r.error().error_code(), T{});
                             }
                         });
                     });

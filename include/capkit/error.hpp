@@ -5,6 +5,7 @@
 #include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
+#include <boost/system/system_error.hpp>
 #include <string>
 #include <type_traits>
 
@@ -81,9 +82,56 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
-/// A value or the error that prevented it.
+/// How far the quorum of a failed request fell short: which quorum it could not gather, how many
+/// replicas that quorum needs, and how many it reached (believed reachable, for a request refused
+/// at once; answered in time, for one that expired or lost its round). All zero when the failure
+/// was not a quorum's (overloaded, precondition_failed, ...).
+struct quorum_shortfall {
+    bool write = false;    ///< the write quorum (W) fell short; otherwise the read quorum (R)
+    unsigned needed = 0;   ///< replicas the quorum needs
+    unsigned reached = 0;  ///< replicas reachable or answering
+    friend bool operator==(const quorum_shortfall&, const quorum_shortfall&) = default;
+};
+
+/// Why a request failed: its code and, for `unavailable` and `timeout`, how far its quorum fell
+/// short. Compares equal to its errc and converts to a boost::system::error_code, so code that
+/// deals in error codes keeps working.
+struct failure {
+    errc code{};
+    quorum_shortfall shortfall{};
+
+    failure() = default;
+    // Implicit: a callback completes with `errc::overloaded` as it would with a failure.
+    failure(errc e, quorum_shortfall s = {}) noexcept : code(e), shortfall(s) {}  // NOLINT
+
+    boost::system::error_code error_code() const noexcept { return make_error_code(code); }
+    operator boost::system::error_code() const noexcept { return error_code(); }  // NOLINT
+    /// "need W=2, reached 1"; empty when the failure was not a quorum's.
+    std::string shortfall_text() const {
+        if (shortfall.needed == 0) return {};
+        return std::string("need ") + (shortfall.write ? "W=" : "R=") +
+               std::to_string(shortfall.needed) + ", reached " + std::to_string(shortfall.reached);
+    }
+    /// The code's sentence, then the shortfall when there is one: "... (need W=2, reached 1)".
+    std::string message() const {
+        auto text = error_code().message();
+        return shortfall.needed == 0 ? text : text + " (" + shortfall_text() + ")";
+    }
+    friend bool operator==(const failure&, const failure&) = default;
+    friend bool operator==(const failure& f, errc e) noexcept { return f.code == e; }
+};
+
+/// Lets result<T>::value() throw: a system_error with the code and the shortfall.
+[[noreturn]] inline void throw_exception_from_error(const failure& f,
+                                                    const boost::source_location&) {
+    // system_error's what() adds the code's own sentence after this one.
+    if (f.shortfall.needed == 0) throw boost::system::system_error(f.error_code());
+    throw boost::system::system_error(f.error_code(), f.shortfall_text());
+}
+
+/// A value or why the request failed.
 template <class T>
-using result = boost::system::result<T>;
+using result = boost::system::result<T, failure>;
 
 }  // namespace capkit
 

@@ -117,7 +117,7 @@ std::vector<operation> run_history(std::uint64_t seed, const schedule& plan) {
                             if (r)
                                 done.v = r->context;
                             else
-                                done.error = capkit::errc(r.error().value());
+                                done.error = r.error().code;
                         });
         } else {
             n.async_get("k", [&, index, owner](capkit::result<typename R::read_result> r) {
@@ -128,7 +128,7 @@ std::vector<operation> run_history(std::uint64_t seed, const schedule& plan) {
                     done.found = r->found();
                     if (done.found) done.value = r->values.at(0);
                 } else {
-                    done.error = capkit::errc(r.error().value());
+                    done.error = r.error().code;
                 }
             });
         }

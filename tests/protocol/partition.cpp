@@ -454,15 +454,21 @@ TEST_CASE("a completed request leaves no wake-up behind", "[protocol]") {
 }
 
 namespace {
-// Runs a get through node `via` and returns the shortfall its callback saw.
+// Runs a get through node `via` and returns the shortfall its failure carried.
 template <class R>
 std::optional<capkit::quorum_shortfall> shortfall_of_get(capkit::cluster<R>& c, node_id via) {
     std::optional<capkit::quorum_shortfall> seen;
     c.node_at(via).async_get("k", [&](auto r) {
-        if (!r.has_value()) seen = c.replica(via).last_shortfall();
+        if (!r.has_value()) seen = r.error().shortfall;
     });
     c.settle();
     return seen;
+}
+
+// The shortfall a failed result carries (a default one for a success, which the checks refuse).
+template <class T>
+capkit::quorum_shortfall shortfall(const capkit::result<T>& r) {
+    return r.has_value() ? capkit::quorum_shortfall{} : r.error().shortfall;
 }
 }  // namespace
 
@@ -482,8 +488,11 @@ TEMPLATE_TEST_CASE(
         c.partition({{0}, {1, 2}});
         CHECK(shortfall_of_get(c, 0) == quorum_shortfall{false, 2, 1});
         // ABD and Paxos writes need a read quorum too; a write names its own, W.
-        CHECK(failed_with(c.at(0).put("k", "v1"), capkit::errc::unavailable));
-        CHECK(c.replica(0).last_shortfall() == quorum_shortfall{true, 2, 1});
+        auto put = c.at(0).put("k", "v1");
+        CHECK(failed_with(put, capkit::errc::unavailable));
+        CHECK(shortfall(put) == quorum_shortfall{true, 2, 1});
+        CHECK(put.error().message() ==
+              "unavailable: quorum not reached; the request took no effect (need W=2, reached 1)");
     }
     SECTION("expired with links cut unannounced: the replicas that answered") {
         c.network().cut(0, 1);
@@ -494,11 +503,13 @@ TEMPLATE_TEST_CASE(
         c.network().cut_one_way(1, 0);
         c.network().cut_one_way(2, 0);
         if constexpr (std::is_same_v<typename TestType::consistency, capkit::strong>) {
-            CHECK(failed_with(c.at(0).put("k", "v1"), capkit::errc::timeout));
-            CHECK(c.replica(0).last_shortfall() == quorum_shortfall{true, 2, 1});
+            auto put = c.at(0).put("k", "v1");
+            CHECK(failed_with(put, capkit::errc::timeout));
+            CHECK(shortfall(put) == quorum_shortfall{true, 2, 1});
         } else {  // the read phase hears only from itself: nothing was written
-            CHECK(failed_with(c.at(0).put("k", "v1"), capkit::errc::unavailable));
-            CHECK(c.replica(0).last_shortfall() == quorum_shortfall{false, 2, 1});
+            auto put = c.at(0).put("k", "v1");
+            CHECK(failed_with(put, capkit::errc::unavailable));
+            CHECK(shortfall(put) == quorum_shortfall{false, 2, 1});
         }
     }
 }

@@ -327,14 +327,10 @@ private:
         }
     }
 
-    // An unavailable or timed-out request, said as it is. Called inside the request's callback,
-    // where the replica's last_shortfall() describes this very failure.
-    std::string failure(const boost::system::error_code& ec, bool writes) const {
+    // An unavailable or timed-out request, said as it is, with how far its quorum fell short.
+    std::string failure(const capkit::failure& ec, bool writes) const {
         if (ec == errc::unavailable) {
-            const auto& s = node_.replica().last_shortfall();
-            return error("UNAVAILABLE quorum not reached (need " +
-                         std::string(s.write ? "W=" : "R=") + std::to_string(s.needed) +
-                         ", reached " + std::to_string(s.reached) + ")");
+            return error("UNAVAILABLE quorum not reached (" + ec.shortfall_text() + ")");
         }
         if (ec == errc::overloaded)
             return error(

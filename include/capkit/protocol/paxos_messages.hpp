@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <variant>
 
 #include <boost/hana/define_struct.hpp>
@@ -57,6 +58,21 @@ template <class Key, class Value>
 struct erase {
     BOOST_HANA_DEFINE_STRUCT(erase, (Key, key), (ballot, b));
     friend bool operator==(const erase&, const erase&) = default;
+};
+
+/// An acceptor's register for one key: what it promised, what it accepted last and that value.
+template <class Value>
+struct paxos_register {
+    ballot promised{};
+    ballot accepted{};
+    std::optional<Value> value;  ///< empty: absent, or deleted (a tombstone)
+    friend bool operator==(const paxos_register&, const paxos_register&) = default;
+    /// The fields in wire order, so durable storage can keep a register
+    /// (capkit/detail/wire_access.hpp).
+    template <class Self>
+    static constexpr auto wire_fields(Self& self) noexcept {
+        return std::tie(self.promised, self.accepted, self.value);
+    }
 };
 
 /// Every message of CASPaxos.

@@ -28,6 +28,7 @@
 #include <capkit/protocol/paxos_messages.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/replica_machine.hpp>
+#include <capkit/protocol/replica_shell.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/protocol/routing.hpp>
@@ -53,7 +54,12 @@ namespace capkit {
 /// Like quorum_replica it is deterministic and sans-I/O: fed requests, messages and time, it
 /// produces messages, completions and its next deadline; randomised backoff draws from a seed.
 template <class Key, class Value, class Config>
-class basic_replica<Key, Value, Config, true> {
+class basic_replica<Key, Value, Config, true>
+    : public detail::replica_shell<Key, protocol::paxos_register<Value>,
+                                   protocol::paxos_message<Key, Value>, Config> {
+    using shell = detail::replica_shell<Key, protocol::paxos_register<Value>,
+                                        protocol::paxos_message<Key, Value>, Config>;
+
 public:
     using key_type = Key;
     using value_type = Value;
@@ -67,7 +73,10 @@ public:
     /// hash_ring: N owners of each key among M nodes; each key's acceptors are its owners.
     static constexpr bool ringed = placement::spreads_keys;
     /// The largest cluster a replica of this type can be part of.
-    static constexpr unsigned max_nodes = detail::router<placement, n>::max_nodes;
+    using shell::max_nodes;
+    using shell::nodes;
+    using shell::owns;
+    using shell::reachable;
 
     using ballot = protocol::ballot;
 
@@ -90,23 +99,11 @@ public:
     using callback = std::function<void(result<T>)>;
 
     /// An acceptor's register for one key.
-    struct slot {
-        ballot promised{};
-        ballot accepted{};
-        std::optional<Value> value;  ///< empty: absent, or deleted (a tombstone)
-        friend bool operator==(const slot&, const slot&) = default;
-        /// The fields in wire order, so durable storage can keep a register
-        /// (capkit/detail/wire_access.hpp).
-        template <class Self>
-        static constexpr auto wire_fields(Self& self) noexcept {
-            return std::tie(self.promised, self.accepted, self.value);
-        }
-    };
+    using slot = protocol::paxos_register<Value>;
     using state = slot;
 
-    using outgoing = typename detail::replica_io<message, max_nodes>::outgoing;
-
-    using table_type = typename config::storage::template table<Key, slot>;
+    using typename shell::outgoing;
+    using typename shell::table_type;
 
     /// What an acceptor must find again after a crash for its promises to hold: every register,
     /// the erase floor, and the highest ballot counter seen (so its new ballots stay unique).
@@ -122,50 +119,19 @@ public:
     /// A node restarted on what its storage had made durable (an empty state: amnesia, which
     /// voids its promises: Paxos is safe only if acceptors keep them).
     basic_replica(node_id self, replica_options options, durable_state recovered)
-        : self_(self),
-          options_(detail::validated(options, shape())),
-          router_(options),
-          io_(self),
+        : shell(self, detail::validated(options, shape()), std::move(recovered.table)),
           rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
-               (std::uint64_t{options.incarnation} << 32)),
+               (std::uint64_t{options_.incarnation} << 32)),
           counter_(recovered.counter),
-          floor_(recovered.floor),
-          table_(std::move(recovered.table)),
-          next_sequence_(detail::first_sequence(options.incarnation)),
-          persist_by_driver_(options.group_commit.active()) {
-        // Above every earlier run's, when the table records it (rocksdb_storage).
-        options_.incarnation = detail::start_incarnation(table_, options.incarnation);
-        next_sequence_ = detail::first_sequence(options_.incarnation);
-        rng_ = detail::rng(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
-                           (std::uint64_t{options_.incarnation} << 32));
+          floor_(recovered.floor) {
         // On a table with records of its own (rocksdb_storage), what the last run made durable.
         counter_ = std::max(counter_, detail::load_meta(table_, counter_record, std::uint64_t{0}));
         ballot_ceiling_ = counter_;
         floor_ = std::max(floor_, detail::load_meta(table_, floor_record, ballot{}));
     }
 
-    /// Group commit (replica_options::group_commit), the driver's side: true when writes wait
-    /// for begin_persist().
-    bool must_persist() const noexcept { return io_.must_persist(); }
-    /// Takes the writes made so far as one group: the driver makes storage() durable, then calls
-    /// persisted() with the ticket; what they hold back leaves the node then. Empty when no write
-    /// waits.
-    std::optional<std::uint64_t> begin_persist() { return io_.begin_persist(); }
-    void persisted(std::uint64_t ticket) {
-        io_.persisted(ticket);
-        ++stats_.group_syncs;
-    }
-    /// The table, for the driver to sync (rocksdb_storage's sync() may run on another thread).
-    table_type& storage() noexcept { return table_; }
-
-    /// The incarnation this replica runs as (replica_options::incarnation, raised above the
-    /// last run's when the table records it: detail::start_incarnation).
-    std::uint32_t incarnation() const noexcept { return options_.incarnation; }
     /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, floor_, counter_}; }
-    /// Keys this replica holds a state for, tombstones (and, under serial, registers left by
-    /// reads of absent keys) included.
-    std::size_t stored_keys() const noexcept { return table_.size(); }
 
     /// Reads `key` linearizably: a full round that accepts the current value again.
     template <auto R = configured>
@@ -279,38 +245,6 @@ public:
         }
         return next;
     }
-
-    std::vector<outgoing> take_messages() { return io_.take_messages(); }
-    /// As quorum_replica::drain_messages.
-    template <class F>
-    void drain_messages(F&& f) {
-        io_.drain_messages(std::forward<F>(f));
-    }
-    std::vector<std::function<void()>> take_completions() { return io_.take_completions(); }
-
-    /// Tells the proposer whether `peer` is believed reachable; a round that cannot reach a
-    /// majority is refused at once as `unavailable`.
-    void set_reachable(node_id peer, bool reachable) { io_.set_reachable(peer, reachable); }
-    bool reachable(node_id peer) const { return io_.reachable(peer); }
-
-    /// The cluster's nodes: N, or M on a hash_ring.
-    unsigned nodes() const noexcept { return router_.nodes(); }
-
-    /// Whether node `who` is one of `key`'s N owners, its acceptors (always, under all_nodes).
-    bool owns(node_id who, const Key& key) const { return router_.owns(who, key); }
-
-    /// This acceptor's register of `key` (null if absent or collected).
-    const slot* find(const Key& key) const { return table_.find(key); }
-
-    template <class F>
-    void for_each(F&& f) const {
-        table_.for_each(std::forward<F>(f));
-    }
-
-    node_id id() const noexcept { return self_; }
-    const replica_stats& stats() const noexcept { return stats_; }
-    /// As quorum_replica::last_shortfall: read it in the callback of a failed request.
-    const quorum_shortfall& last_shortfall() const noexcept { return *shortfall_; }
 
 private:
     // read, write (put, compare_and_set), update and remove answer a client; collect is the
@@ -587,19 +521,8 @@ private:
         operation& op = node.mapped();
         if (op.kind != op_kind::collect)
             ++(e == errc::timeout ? stats_.timeouts : stats_.unavailable);
-        quorum_shortfall why{op.accept_sent, op.accept_sent ? op.w : op.r, op.oks};
-        if (op.done)
-            io_.complete([d = std::move(op.done), e, why, slot = shortfall_] {
-                *slot = why;
-                d(e);
-            });
-    }
-
-    void send(node_id to, message m) { io_.send(to, std::move(m)); }
-
-    // The table changed: under group commit what follows waits for the driver's sync.
-    void wrote() {
-        if (persist_by_driver_) io_.wrote();
+        failure why{e, {op.accept_sent, op.accept_sent ? op.w : op.r, op.oks}};
+        if (op.done) io_.complete([d = std::move(op.done), why] { d(why); });
     }
 
     // A restarted proposer must not reuse a ballot (its acceptors would take a second value under
@@ -620,21 +543,22 @@ private:
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
     }
 
-    node_id self_;
-    replica_options options_;
-    detail::router<placement, n> router_;
-    detail::replica_io<message, max_nodes> io_;
+    // The shell's members (a dependent base's names must be brought in).
+    using shell::io_;
+    using shell::next_sequence_;
+    using shell::options_;
+    using shell::router_;
+    using shell::self_;
+    using shell::send;
+    using shell::stats_;
+    using shell::table_;
+    using shell::wrote;
+
     detail::rng rng_;
     std::uint64_t counter_ = 0;         // the highest ballot counter seen, so new ballots outbid it
     ballot floor_{};                    // see highest_seen
     std::uint64_t ballot_ceiling_ = 0;  // counters up to it are durably leased (lease_ballots)
-    table_type table_;
     std::map<std::uint64_t, operation> ops_;
-    std::uint64_t next_sequence_;
-    bool persist_by_driver_;  // group commit: writes wait for the driver's sync
-    replica_stats stats_;
-    // Shared with pending completions, so one that runs after the replica moved stays valid.
-    std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
 };
 
 template <class Key, class Value, class Config>
@@ -642,11 +566,7 @@ void basic_replica<Key, Value, Config, true>::start(operation op, time_point now
     if (op.kind != op_kind::collect) ++stats_.requests;
     if (op.kind != op_kind::collect && ops_.size() >= options_.max_pending) {
         ++stats_.overloaded;
-        if (op.done)
-            io_.complete([d = std::move(op.done), slot = shortfall_] {
-                *slot = {};
-                d(errc::overloaded);
-            });
+        if (op.done) io_.complete([d = std::move(op.done)] { d(errc::overloaded); });
         return;
     }
     auto owners = router_.of(op.key);  // the key's acceptors
@@ -657,12 +577,8 @@ void basic_replica<Key, Value, Config, true>::start(operation op, time_point now
         auto reach = static_cast<unsigned>(op.targets.size());
         // Both quorums are majorities: name W for a change, R for a read (or the one short).
         bool name_w = op.kind == op_kind::read ? reach >= op.r : reach < op.w;
-        quorum_shortfall why{name_w, name_w ? op.w : op.r, reach};
-        if (op.done)
-            io_.complete([d = std::move(op.done), why, slot = shortfall_] {
-                *slot = why;
-                d(errc::unavailable);
-            });
+        failure why{errc::unavailable, {name_w, name_w ? op.w : op.r, reach}};
+        if (op.done) io_.complete([d = std::move(op.done), why] { d(why); });
         return;
     }
     op.deadline = now + options_.request_timeout;

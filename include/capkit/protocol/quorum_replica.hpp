@@ -37,6 +37,7 @@
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/replica_machine.hpp>
 #include <capkit/protocol/replica_rules.hpp>
+#include <capkit/protocol/replica_shell.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/protocol/results.hpp>
 #include <capkit/protocol/routing.hpp>
@@ -49,6 +50,24 @@
 
 namespace capkit {
 
+namespace detail {
+/// What a quorum replica of `Key`s and `Value`s under `Config` stores per key and sends, named
+/// before its class so the shell it derives from can hold them. The rules that need the value
+/// type come first: a broken one says its sentence and the types fall back to plain values, so
+/// the sentence stays the only error.
+template <class Key, class Value, class Config>
+struct quorum_types {
+    static constexpr bool ok = replica_rules<Config, Value>::ok;
+    using resolver = std::conditional_t<ok, typename Config::resolver, lww<>>;
+    /// What a replica stores per key: the value, or (but for CRDTs) an empty optional for a
+    /// deletion: a tombstone, so a stale replica cannot bring a deleted value back.
+    using item =
+        std::conditional_t<merges_concurrent_writes<resolver>, Value, std::optional<Value>>;
+    using state = typename resolver::template state<item>;
+    using message = protocol::message<Key, state>;
+};
+}  // namespace detail
+
 /// One node's share of a replicated key-value map, and the coordinator of the requests made on
 /// it, as a deterministic state machine: it is fed client requests, messages and the current
 /// time, and it produces messages to send (take_messages), client completions to run
@@ -59,7 +78,14 @@ namespace capkit {
 /// hash_ring (nodes 0 .. M-1, replica_options::cluster_size; each key on its N owners, and any
 /// node may coordinate a request for any key).
 template <class Key, class Value, class Config>
-class basic_replica<Key, Value, Config, false> {
+class basic_replica<Key, Value, Config, false>
+    : public detail::replica_shell<Key, typename detail::quorum_types<Key, Value, Config>::state,
+                                   typename detail::quorum_types<Key, Value, Config>::message,
+                                   Config> {
+    using types = detail::quorum_types<Key, Value, Config>;
+    using shell =
+        detail::replica_shell<Key, typename types::state, typename types::message, Config>;
+
 public:
     using key_type = Key;
     using value_type = Value;
@@ -76,14 +102,16 @@ public:
     /// hash_ring: N owners of each key among M nodes.
     static constexpr bool ringed = placement::spreads_keys;
     /// The largest cluster a replica of this type can be part of.
-    static constexpr unsigned max_nodes = detail::router<placement, n>::max_nodes;
+    using shell::max_nodes;
+    using shell::nodes;
+    using shell::owns;
+    using shell::reachable;
 
     static_assert(consistency::protocol != consistency_protocol::paxos,
                   "capkit::quorum_replica: capkit::serial runs CASPaxos; use capkit::replica, "
                   "which picks capkit::paxos_replica for it.");
-    // The rules that need the value type (crdt_merge's values, hash_ring's resolvers); sizeof
-    // instantiates them, so each broken one is its sentence (capkit::replica refuses earlier).
-    static_assert(sizeof(detail::replica_rules<config, Value>) > 0);
+    // The rules that need the value type (crdt_merge's values, hash_ring's resolvers) were
+    // checked by detail::quorum_types, before the shell (capkit::replica refuses earlier).
 
     /// What the run-time rules of replica_options (options_error) need to know of this type.
     static constexpr detail::replica_shape shape() noexcept {
@@ -96,11 +124,11 @@ public:
     }
 
     /// What a replica stores per key: the value, or (but for CRDTs) an empty optional for a
-    /// deletion: a tombstone, so a stale replica cannot bring a deleted value back.
-    using item = std::conditional_t<holds_crdt, Value, std::optional<Value>>;
-    using state = typename resolver::template state<item>;
+    /// deletion: a tombstone (detail::quorum_types).
+    using item = typename types::item;
+    using state = typename types::state;
     using context = typename resolver::context;
-    using message = protocol::message<Key, state>;
+    using message = typename types::message;
     using read_result = capkit::read_result<Value, context>;
     using write_result = capkit::write_result<context>;
     /// What update() completes with: the CRDT as written.
@@ -108,9 +136,8 @@ public:
     template <class T>
     using callback = std::function<void(result<T>)>;
 
-    using outgoing = typename detail::replica_io<message, max_nodes>::outgoing;
-
-    using table_type = typename config::storage::template table<Key, state>;
+    using typename shell::outgoing;
+    using typename shell::table_type;
 
     using hint_store = detail::hint_store<Key, state, resolver>;
 
@@ -131,22 +158,13 @@ public:
 
     /// A node restarted on what its storage had made durable (an empty state: amnesia).
     basic_replica(node_id self, replica_options options, durable_state recovered)
-        : self_(self),
-          options_(detail::validated(options, shape())),
-          router_(options),
-          io_(self),
+        : shell(self, detail::validated(options, shape()), std::move(recovered.table)),
           clock_(options.max_clock_offset),
           last_tag_(recovered.last_tag),
-          table_(std::move(recovered.table)),
-          next_sequence_(detail::first_sequence(options.incarnation)),
           anti_entropy_(self, router_.nodes(), options.anti_entropy, ringed),
           tombstone_gc_(self, options.tombstone_gc),
           purged_floor_(recovered.purged_floor),
-          hints_(std::move(recovered.hints)),
-          persist_by_driver_(options.group_commit.active()) {
-        // Above every earlier run's, when the table records it (rocksdb_storage).
-        options_.incarnation = detail::start_incarnation(table_, options.incarnation);
-        next_sequence_ = detail::first_sequence(options_.incarnation);
+          hints_(std::move(recovered.hints)) {
         hint_options bounds = options.hints;
         // A hint of a deleted value must not outlive the tombstones that supersede it.
         if (options.tombstone_gc.grace.count() > 0)
@@ -158,26 +176,6 @@ public:
         if constexpr (!holds_crdt) tombstone_gc_.rebuild(table_);
     }
 
-    /// Keys this replica holds a state for, tombstones included.
-    std::size_t stored_keys() const noexcept { return table_.size(); }
-
-    /// Group commit (replica_options::group_commit), the driver's side: true when writes wait
-    /// for begin_persist().
-    bool must_persist() const noexcept { return io_.must_persist(); }
-    /// Takes the writes made so far as one group: the driver makes storage() durable, then calls
-    /// persisted() with the ticket; what they hold back leaves the node then. Empty when no write
-    /// waits.
-    std::optional<std::uint64_t> begin_persist() { return io_.begin_persist(); }
-    void persisted(std::uint64_t ticket) {
-        io_.persisted(ticket);
-        ++stats_.group_syncs;
-    }
-    /// The table, for the driver to sync (rocksdb_storage's sync() may run on another thread).
-    table_type& storage() noexcept { return table_; }
-
-    /// The incarnation this replica runs as (replica_options::incarnation, raised above the
-    /// last run's when the table records it: detail::start_incarnation).
-    std::uint32_t incarnation() const noexcept { return options_.incarnation; }
     /// A copy of what a sync would make durable now.
     durable_state durable() const { return {table_, last_tag_, hints_, purged_floor_}; }
 
@@ -297,47 +295,6 @@ public:
         if constexpr (hinted) earliest(hints_.next_round());
         return first;
     }
-
-    /// The messages produced since the last call, for the transport to send.
-    std::vector<outgoing> take_messages() { return io_.take_messages(); }
-
-    /// Hands each message produced since the last call to `f(to, message&&)`, keeping the
-    /// buffer for the next step. `f` must not feed this replica (transports queue, never deliver
-    /// inside send).
-    template <class F>
-    void drain_messages(F&& f) {
-        io_.drain_messages(std::forward<F>(f));
-    }
-
-    /// The client completions produced since the last call, to be run by the caller (never from
-    /// inside the state machine, so a callback may start another request).
-    std::vector<std::function<void()>> take_completions() { return io_.take_completions(); }
-
-    /// Tells the coordinator whether `peer` is believed reachable (from a failure detector or a
-    /// test). A request that cannot reach its quorum is refused at once as `unavailable`.
-    void set_reachable(node_id peer, bool reachable) { io_.set_reachable(peer, reachable); }
-    bool reachable(node_id peer) const { return io_.reachable(peer); }
-
-    /// The cluster's nodes: N, or M on a hash_ring.
-    unsigned nodes() const noexcept { return router_.nodes(); }
-
-    /// Whether node `who` is one of `key`'s N owners (always, under all_nodes).
-    bool owns(node_id who, const Key& key) const { return router_.owns(who, key); }
-
-    /// This node's own stored state of `key` (null if it never saw the key).
-    const state* find(const Key& key) const { return table_.find(key); }
-
-    /// Every key this node stores, with its state.
-    template <class F>
-    void for_each(F&& f) const {
-        table_.for_each(std::forward<F>(f));
-    }
-
-    node_id id() const noexcept { return self_; }
-    const replica_stats& stats() const noexcept { return stats_; }
-    /// While the callback of a request that failed (unavailable or timeout) runs: how far its
-    /// quorum fell short. Set just before that callback is called, so read it there.
-    const quorum_shortfall& last_shortfall() const noexcept { return *shortfall_; }
 
 private:
     enum class op_kind { get, put };
@@ -893,53 +850,42 @@ private:
         finish(seq);
     }
 
-    // The shortfall travels with the completion and is published just before the callback runs.
-    void fail(operation& op, errc e, quorum_shortfall why) {
+    // The shortfall travels with the failure to the callback.
+    void fail(operation& op, errc e, quorum_shortfall shortfall) {
         CAPKIT_ASSERT(!op.answered, "a client's request is answered once");
+        failure why{e, shortfall};
         if (op.kind == op_kind::get) {
-            io_.complete([cb = std::move(op.on_read), e, why, slot = shortfall_] {
-                *slot = why;
-                cb(e);
-            });
+            io_.complete([cb = std::move(op.on_read), why] { cb(why); });
         } else {
-            io_.complete([cb = std::move(op.on_write), e, why, slot = shortfall_] {
-                *slot = why;
-                cb(e);
-            });
+            io_.complete([cb = std::move(op.on_write), why] { cb(why); });
         }
         op.answered = true;
-    }
-
-    void send(node_id to, message m) { io_.send(to, std::move(m)); }
-
-    // The table changed: under group commit what follows waits for the driver's sync.
-    void wrote() {
-        if (persist_by_driver_) io_.wrote();
     }
 
     void drain_local(time_point now) {
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
     }
 
-    node_id self_;
-    replica_options options_;
-    detail::router<placement, n> router_;
-    detail::replica_io<message, max_nodes> io_;
+    // The shell's members (a dependent base's names must be brought in).
+    using shell::io_;
+    using shell::next_sequence_;
+    using shell::options_;
+    using shell::router_;
+    using shell::self_;
+    using shell::send;
+    using shell::stats_;
+    using shell::table_;
+    using shell::wrote;
+
     hlc clock_;
     hlc::timestamp last_tag_{};     // linearizable: the last ABD tag this node wrote with
     hlc::timestamp tag_ceiling_{};  // tags below it are durably leased (lease_tags)
-    table_type table_;
     boost::unordered_flat_map<std::uint64_t, operation> ops_;   // by sequence number
     std::set<std::pair<time_point, std::uint64_t>> deadlines_;  // (deadline, sequence) of ops_
-    std::uint64_t next_sequence_;
-    replica_stats stats_;
-    // Shared with pending completions, so one that runs after the replica moved stays valid.
-    std::shared_ptr<quorum_shortfall> shortfall_ = std::make_shared<quorum_shortfall>();
     detail::anti_entropy_for<Key, state> anti_entropy_;
     detail::tombstone_gc<Key, state, resolver, max_nodes> tombstone_gc_;
     hlc::timestamp purged_floor_{};  // the highest stamp of a tombstone this node erased
     hint_store hints_;
-    bool persist_by_driver_;  // group commit: writes wait for the driver's sync
 };
 
 template <class Key, class Value, class Config>

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <capkit/error.hpp>
+
 namespace capkit {
 
 /// What a read returns: the values (none when the key is absent or deleted; several siblings
@@ -22,16 +24,6 @@ struct read_result {
 template <class Context>
 struct write_result {
     Context context{};
-};
-
-/// How far the quorum of a failed request fell short: which quorum it could not gather, how many
-/// replicas that quorum needs, and how many it reached (believed reachable, for a request refused
-/// at once; answered in time, for one that expired or lost its round).
-struct quorum_shortfall {
-    bool write = false;    ///< the write quorum (W) fell short; otherwise the read quorum (R)
-    unsigned needed = 0;   ///< replicas the quorum needs
-    unsigned reached = 0;  ///< replicas reachable or answering
-    friend bool operator==(const quorum_shortfall&, const quorum_shortfall&) = default;
 };
 
 /// Settings of a replica that are not part of its type.
