@@ -32,6 +32,9 @@ enum class errc {
     /// Refused at once: the node already has replica_options::max_pending requests waiting for
     /// their quorum. The request took no effect; retry later, or slow down.
     overloaded,
+    /// Refused at once: this node restarted without its data and is catching up from its peers
+    /// (docs/protocol.md, "Amnesia"). The request took no effect; ask another node.
+    recovering,
 };
 
 namespace detail {
@@ -65,6 +68,9 @@ public:
                 return "overloaded: the node has max_pending requests waiting for their quorum; "
                        "the request took no effect; retry later, or raise "
                        "replica_options::max_pending";
+            case errc::recovering:
+                return "recovering: this node restarted without its data and is catching up "
+                       "from its peers; the request took no effect; ask another node";
         }
         return "unknown capkit error";
     }

@@ -37,6 +37,16 @@ struct sim_harness {
         cluster.tell_reachability();
     }
 
+    // Runs until no node is catching up (a node back without its data fetches first:
+    // protocol/catch_up.hpp).
+    void caught_up() {
+        net.run_until([&] {
+            for (node_id i = 0; i < cluster.nodes(); ++i)
+                if (cluster.up(i) && cluster.replica(i).catching_up()) return false;
+            return true;
+        });
+    }
+
     // Runs `call(done)` (a client call given its completion) until it completes; it must succeed.
     template <class Call>
     void call(Call&& call) {

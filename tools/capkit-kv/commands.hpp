@@ -332,6 +332,10 @@ private:
         if (ec == errc::unavailable) {
             return error("UNAVAILABLE quorum not reached (" + ec.shortfall_text() + ")");
         }
+        if (ec == errc::recovering)
+            return error(
+                "UNAVAILABLE this node restarted without its data and is catching up from its "
+                "peers; the request took no effect; try another node");
         if (ec == errc::overloaded)
             return error(
                 "OVERLOADED too many requests wait for their quorum on this node; the "
@@ -432,9 +436,13 @@ private:
                           "\r\nhints_stored:" + std::to_string(rs.hints_stored) +
                           "\r\nhints_delivered:" + std::to_string(rs.hints_delivered) +
                           "\r\nhints_dropped:" + std::to_string(rs.hints_dropped) +
-                          "\r\nsend_failures:" + std::to_string(node_.send_failures()) + "\r\n"},
+                          "\r\nsend_failures:" + std::to_string(node_.send_failures()) +
+                          "\r\nrecovering_refusals:" + std::to_string(rs.recovering) +
+                          "\r\ncatch_up_keys:" + std::to_string(rs.catch_up_keys) + "\r\n"},
             {"replication", "peers_up:" + std::to_string(peers_up) +
-                                "\r\npeers_total:" + std::to_string(peers_total) + "\r\n"},
+                                "\r\npeers_total:" + std::to_string(peers_total) +
+                                "\r\ncatching_up:" + (node_.replica().catching_up() ? "1" : "0") +
+                                "\r\n"},
             // Redis's shape; the count is this replica's own copy (tombstones included), which
             // shows whether a restarted node has caught up.
             {"keyspace", "db0:keys=" + std::to_string(node_.replica().stored_keys()) +

@@ -171,6 +171,7 @@ struct serve_args {
     unsigned request_timeout_ms = 1000, peer_timeout_ms = 500, anti_entropy_ms = 1000;
     std::uint64_t tombstone_grace_ms = 0;
     std::size_t max_clients = 10000;
+    std::string catch_up = "always";
 };
 
 int serve(const serve_args& a) {
@@ -188,6 +189,15 @@ int serve(const serve_args& a) {
     o.replica.anti_entropy.interval = std::chrono::milliseconds(a.anti_entropy_ms);
     o.replica.tombstone_gc.grace = std::chrono::milliseconds(a.tombstone_grace_ms);
     o.max_clients = a.max_clients;
+    if (a.catch_up == "always")
+        o.replica.catch_up.when = capkit::catch_up_when::always;
+    else if (a.catch_up == "never")
+        o.replica.catch_up.when = capkit::catch_up_when::never;
+    else
+        throw usage_error("--catch-up " + a.catch_up +
+                          ": say always (the default: a node that starts with no keys fetches "
+                          "them from its peers before it serves) or never (it serves at once, "
+                          "and may read stale data if it lost what it had acknowledged)");
     auto level = parse_level(a.log_level);
     plan.logger = make_logger(o.id, level);
     if (a.data.empty() && !a.sync.empty())
@@ -390,6 +400,13 @@ int main(int argc, char** argv) {
         ->add_option("--max-clients", sa.max_clients,
                      "clients connected at once; one more is refused with -ERR (default 10000)")
         ->check(CLI::PositiveNumber);
+    serve_cmd->add_option(
+        "--catch-up", sa.catch_up,
+        "always (default): a node that starts with no keys (in memory, or on a new --data "
+        "directory) fetches them from its peers before it counts toward a quorum, as it may "
+        "have lost what it acknowledged; a new cluster serves once every node has started. "
+        "never: serve at once (strong, linearizable and serial presets may then read stale "
+        "data after a restart without data)");
     serve_cmd->add_option("--tombstone-grace-ms", sa.tombstone_grace_ms,
                           "erase a deleted key's tombstones once every replica holds them and "
                           "they are this old (default 0: kept for ever; lww presets only)");

@@ -271,7 +271,9 @@ int main(int argc, char** argv) {
     if (amnesia) {
         std::cout << "\nnote: this scenario restarts nodes with an empty store (amnesia, "
                   << amnesia
-                  << " times over its seeds); no configuration keeps its guarantees across that\n";
+                  << " times over its seeds): strong, linearizable and serial presets catch up "
+                     "from their peers before the node counts again; eventual ones serve at once "
+                     "and may lose or hide what it had (docs/protocol.md, \"Amnesia\")\n";
     }
 
     if (json_out) {

@@ -83,6 +83,16 @@ T load_meta(const Table& t, std::string_view name, T fallback) {
 /// The record of the incarnation a replica last started as.
 inline constexpr std::string_view incarnation_record = "capkit.incarnation";
 
+/// True when `t` holds the record of an earlier run (rocksdb_storage): a replica that starts on
+/// it is not starting empty, even with no states.
+template <class Table>
+bool ran_before(const Table& t) {
+    if constexpr (keeps_meta<Table>) {
+        if (t.persistent()) return t.find_meta(incarnation_record) != nullptr;
+    }
+    return false;
+}
+
 /// The incarnation a replica starts as: `given` (replica_options::incarnation), raised above the
 /// one its table last recorded when the table keeps records (rocksdb_storage), which then records
 /// it and syncs before the replica sends anything. A node restarted on its directory therefore

@@ -125,6 +125,23 @@ struct hinted_write {
     friend bool operator==(const hinted_write&, const hinted_write&) = default;
 };
 
+/// Catching up after a restart without data (detail::catch_up): asks the receiver for its states
+/// of the keys the sender owns whose key hash is at least `from`.
+struct catch_up_request {
+    BOOST_HANA_DEFINE_STRUCT(catch_up_request, (std::uint64_t, from));
+    friend bool operator==(const catch_up_request&, const catch_up_request&) = default;
+};
+
+/// The answer: the states of a page of keys from key hash `from` on, where the next page starts
+/// (empty: this is the last), and whether the sender is catching up itself.
+template <class Key, class State>
+struct catch_up_page {
+    BOOST_HANA_DEFINE_STRUCT(catch_up_page, (std::uint64_t, from),
+                             (std::optional<std::uint64_t>, next), (bool, joining),
+                             (std::vector<std::pair<Key, State>>, entries));
+    friend bool operator==(const catch_up_page&, const catch_up_page&) = default;
+};
+
 /// Every message of the quorum protocol. New kinds go last: a message's kind on the wire is its
 /// index here.
 template <class Key, class State>
@@ -132,6 +149,7 @@ using message =
     std::variant<read_request<Key, State>, read_reply<Key, State>, write_request<Key, State>,
                  write_reply, repair<Key, State>, tree_probe, tree_entries<Key, State>,
                  purge_prepare<Key, State>, purge_vote<Key, State>, purge<Key, State>,
-                 handoff<Key, State>, handoff_ack, hinted_write<Key, State>>;
+                 handoff<Key, State>, handoff_ack, hinted_write<Key, State>, catch_up_request,
+                 catch_up_page<Key, State>>;
 
 }  // namespace capkit::protocol

@@ -44,6 +44,11 @@ inline std::optional<std::string> options_error(const replica_options& o, const 
         return std::string(
             "capkit::replica_options: max_pending is 0, so every request would "
             "fail with errc::overloaded; the default is 65536");
+    if (o.catch_up.max_entries == 0 || o.catch_up.max_bytes == 0)
+        return std::string(
+            "capkit::replica_options: catch_up.max_entries and catch_up.max_bytes bound a "
+            "catch-up page and must be at least 1 (a page takes at least one key anyway); the "
+            "defaults are 1024 and 4 MiB");
     const auto window = o.group_commit.window;
     if (window.count() < 0 || window * 4 > o.request_timeout)
         return cat("capkit::replica_options: group_commit.window (", std::to_string(window.count()),

@@ -77,7 +77,8 @@ struct paxos_register {
 
 /// Every message of CASPaxos.
 template <class Key, class Value>
-using paxos_message = std::variant<prepare<Key, Value>, promise<Key, Value>, accept<Key, Value>,
-                                   accepted<Key, Value>, erase<Key, Value>>;
+using paxos_message =
+    std::variant<prepare<Key, Value>, promise<Key, Value>, accept<Key, Value>, accepted<Key, Value>,
+                 erase<Key, Value>, catch_up_request, catch_up_page<Key, paxos_register<Value>>>;
 
 }  // namespace capkit::protocol

@@ -111,6 +111,9 @@ public:
         table_type table;
         ballot floor{};
         std::uint64_t counter = 0;
+        /// Made by a run of this node (durable()): with no registers it is an empty store, not
+        /// a lost one (catch_up.hpp).
+        bool kept = false;
     };
 
     explicit basic_replica(node_id self, replica_options options = {})
@@ -119,7 +122,8 @@ public:
     /// A node restarted on what its storage had made durable (an empty state: amnesia, which
     /// voids its promises: Paxos is safe only if acceptors keep them).
     basic_replica(node_id self, replica_options options, durable_state recovered)
-        : shell(self, detail::validated(options, shape()), std::move(recovered.table)),
+        : shell(self, detail::validated(options, shape()), std::move(recovered.table),
+                recovered.kept),
           rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
                (std::uint64_t{options_.incarnation} << 32)),
           counter_(recovered.counter),
@@ -131,7 +135,7 @@ public:
     }
 
     /// A copy of what a sync would make durable now.
-    durable_state durable() const { return {table_, floor_, counter_}; }
+    durable_state durable() const { return {table_, floor_, counter_, true}; }
 
     /// Reads `key` linearizably: a full round that accepts the current value again.
     template <auto R = configured>
@@ -233,6 +237,7 @@ public:
                 begin_round(seq, it->second);
             }
         }
+        this->tick_catch_up(now);
         drain_local(now);
     }
 
@@ -243,6 +248,7 @@ public:
             auto at = op.ph == phase::backoff ? std::min(op.retry_at, op.deadline) : op.deadline;
             if (!next || at < *next) next = at;
         }
+        if (auto c = this->catch_up_deadline(); c && (!next || *c < *next)) next = c;
         return next;
     }
 
@@ -364,6 +370,15 @@ private:
         on_accept(from, std::move(a));
     }
     void on(node_id, protocol::erase<Key, Value>&& e, time_point) { on_erase(e); }
+    // Catching up after an amnesia: serving a peer's, and taking this node's own pages.
+    void on(node_id from, protocol::catch_up_request&& r, time_point) {
+        this->serve_catch_up(from, r);
+    }
+    void on(node_id from, protocol::catch_up_page<Key, slot>&& page, time_point) {
+        this->take_catch_up(from, std::move(page), [this](const Key& key, slot&& in) {
+            join_register(key, std::move(in));
+        });
+    }
     // As the proposer of a round.
     void on(node_id from, protocol::promise<Key, Value>&& p, time_point now) {
         on_promise(from, std::move(p), now);
@@ -384,8 +399,9 @@ private:
     // On a hash_ring only the key's owners are its acceptors. A round reaching another node is a
     // routing mistake (every node builds the same ring): ignored, it can cost a timeout, never a
     // second set of acceptors deciding the key.
+    // Catching up after an amnesia, it promises and accepts nothing (catch_up.hpp).
     void on_prepare(node_id from, const protocol::prepare<Key, Value>& p) {
-        if (!owns(self_, p.key)) return;
+        if (!owns(self_, p.key) || this->catching_up()) return;
         const slot* s = table_.find(p.key);
         bool refuse = s ? (p.b < s->promised || p.b <= s->accepted) : p.b <= floor_;
         if (refuse) {
@@ -403,7 +419,7 @@ private:
     }
 
     void on_accept(node_id from, protocol::accept<Key, Value>&& a) {
-        if (!owns(self_, a.key)) return;
+        if (!owns(self_, a.key) || this->catching_up()) return;
         const slot* s = table_.find(a.key);
         bool refuse = s ? (a.b < s->promised || a.b < s->accepted) : a.b <= floor_;
         if (refuse) {
@@ -413,6 +429,25 @@ private:
         wrote();
         table_.put(a.key, slot{a.b, a.b, std::move(a.value)});
         send(from, protocol::accepted<Key, Value>{a.id, a.b, true, a.b});
+    }
+
+    // A peer's register of `key`, fetched while catching up: the higher promise, and the value
+    // accepted under the higher ballot, as if this acceptor had taken the accept that peer took
+    // and then promised, unheard, what it promised. This proposer's ballots go above both.
+    void join_register(const Key& key, slot&& in) {
+        counter_ = std::max({counter_, in.promised.counter, in.accepted.counter});
+        wrote();
+        table_.update(key, [&](slot& s, bool fresh) {
+            if (fresh) {
+                s = std::move(in);
+                return;
+            }
+            s.promised = std::max(s.promised, in.promised);
+            if (in.accepted > s.accepted) {
+                s.accepted = in.accepted;
+                s.value = std::move(in.value);
+            }
+        });
     }
 
     void on_erase(const protocol::erase<Key, Value>& e) {
@@ -564,6 +599,11 @@ private:
 template <class Key, class Value, class Config>
 void basic_replica<Key, Value, Config, true>::start(operation op, time_point now) {
     if (op.kind != op_kind::collect) ++stats_.requests;
+    if (this->catching_up()) {
+        if (op.kind != op_kind::collect) ++stats_.recovering;
+        if (op.done) io_.complete([d = std::move(op.done)] { d(errc::recovering); });
+        return;
+    }
     if (op.kind != op_kind::collect && ops_.size() >= options_.max_pending) {
         ++stats_.overloaded;
         if (op.done) io_.complete([d = std::move(op.done)] { d(errc::overloaded); });

@@ -151,6 +151,9 @@ public:
         hint_store hints{};
         /// The highest stamp of a tombstone this node erased: its later writes stamp above it.
         hlc::timestamp purged_floor{};
+        /// Made by a run of this node (durable()): with no keys it is an empty store, not a
+        /// lost one (catch_up.hpp).
+        bool kept = false;
     };
 
     explicit basic_replica(node_id self, replica_options options = {})
@@ -158,7 +161,8 @@ public:
 
     /// A node restarted on what its storage had made durable (an empty state: amnesia).
     basic_replica(node_id self, replica_options options, durable_state recovered)
-        : shell(self, detail::validated(options, shape()), std::move(recovered.table)),
+        : shell(self, detail::validated(options, shape()), std::move(recovered.table),
+                recovered.kept),
           clock_(options.max_clock_offset),
           last_tag_(recovered.last_tag),
           anti_entropy_(self, router_.nodes(), options.anti_entropy, ringed),
@@ -177,7 +181,7 @@ public:
     }
 
     /// A copy of what a sync would make durable now.
-    durable_state durable() const { return {table_, last_tag_, hints_, purged_floor_}; }
+    durable_state durable() const { return {table_, last_tag_, hints_, purged_floor_, true}; }
 
     /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
     template <auto R = configured>
@@ -257,6 +261,7 @@ public:
             due.push_back(it->second);
         std::ranges::sort(due);  // in request order
         for (auto seq : due) expire(seq);
+        this->tick_catch_up(now);
         auto reaches = [this](node_id peer) { return reachable(peer); };
         auto send_to = [this](node_id to, auto&& m) { send(to, std::forward<decltype(m)>(m)); };
         anti_entropy_.tick(now, reaches, send_to);
@@ -293,6 +298,7 @@ public:
         earliest(anti_entropy_.next_round());
         earliest(tombstone_gc_.next_round());
         if constexpr (hinted) earliest(hints_.next_round());
+        earliest(this->catch_up_deadline());
         return first;
     }
 
@@ -468,14 +474,16 @@ private:
             from, std::move(m), now);
     }
 
-    // As a replica of the key: answer reads and take writes, repairs and handoffs.
+    // As a replica of the key: answer reads and take writes, repairs and handoffs. Catching up
+    // after an amnesia, it answers no read and acknowledges no write (catch_up.hpp).
     void on(node_id from, protocol::read_request<Key, state>&& msg, time_point) {
+        if (this->catching_up()) return;
         const state* stored = table_.find(msg.key);
         send(from, protocol::read_reply<Key, state>{msg.id, stored ? *stored : state{}});
     }
     void on(node_id from, protocol::write_request<Key, state>&& msg, time_point now) {
         store(msg.key, std::move(msg.state), now);
-        send(from, protocol::write_reply{msg.id});
+        if (!this->catching_up()) send(from, protocol::write_reply{msg.id});
     }
     void on(node_id, protocol::repair<Key, state>&& msg, time_point now) {
         store(msg.key, std::move(msg.state), now);
@@ -513,6 +521,18 @@ private:
     }
     void on(node_id from, protocol::tree_entries<Key, state>&& msg, time_point now) {
         on_tree_entries(from, std::move(msg), now);
+    }
+
+    // Catching up after an amnesia: serving a peer's, and taking this node's own pages.
+    void on(node_id from, protocol::catch_up_request&& msg, time_point) {
+        this->serve_catch_up(from, msg);
+    }
+    void on(node_id from, protocol::catch_up_page<Key, state>&& msg, time_point now) {
+        this->take_catch_up(from, std::move(msg), [&](const Key& key, state&& s) {
+            // Tags above every one seen, as if this node had read them (ABD).
+            if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
+            store(key, std::move(s), now);
+        });
     }
 
     // Tombstone collection.
@@ -891,6 +911,11 @@ private:
 template <class Key, class Value, class Config>
 void basic_replica<Key, Value, Config, false>::start(operation op, time_point now) {
     ++stats_.requests;
+    if (this->catching_up()) {
+        ++stats_.recovering;
+        fail(op, errc::recovering, {});
+        return;
+    }
     if (ops_.size() >= options_.max_pending) {
         ++stats_.overloaded;
         fail(op, errc::overloaded, {});

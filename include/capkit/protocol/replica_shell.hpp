@@ -12,7 +12,9 @@
 #include <vector>
 
 #include <capkit/node_id.hpp>
+#include <capkit/protocol/catch_up.hpp>
 #include <capkit/protocol/durable_meta.hpp>
+#include <capkit/protocol/messages.hpp>
 #include <capkit/protocol/options_rules.hpp>
 #include <capkit/protocol/replica_io.hpp>
 #include <capkit/protocol/results.hpp>
@@ -92,18 +94,73 @@ public:
     node_id id() const noexcept { return self_; }
     const replica_stats& stats() const noexcept { return stats_; }
 
+    /// True while this replica, restarted without its data, catches up from its peers
+    /// (docs/protocol.md, "Amnesia"): it counts toward no quorum, and refuses the requests made
+    /// on it with errc::recovering.
+    bool catching_up() const noexcept { return catch_up_.joining(); }
+
 protected:
-    /// `options` already validated (detail::validated) against the replica's shape.
-    replica_shell(node_id self, const replica_options& options, table_type table)
+    /// `options` already validated (detail::validated) against the replica's shape; `kept`: the
+    /// table comes from a durable state an earlier run of this node made (so an empty one is
+    /// not an amnesia).
+    replica_shell(node_id self, const replica_options& options, table_type table, bool kept)
         : self_(self),
           options_(options),
           router_(options),
           io_(self),
           table_(std::move(table)),
           persist_by_driver_(options.group_commit.active()) {
+        // Empty: no state, and nothing says an earlier run kept it so.
+        const bool empty = table_.size() == 0 && !kept && !ran_before(table_);
         // Above every earlier run's, when the table records it (rocksdb_storage).
         options_.incarnation = start_incarnation(table_, options.incarnation);
         next_sequence_ = first_sequence(options_.incarnation);
+        const auto when = options.catch_up.when;
+        const bool joins = catch_up_ready && Config::consistency::needs_overlap && empty &&
+                           (when == catch_up_when::always ||
+                            (when == catch_up_when::after_restart && options.incarnation > 0));
+        catch_up_ = catch_up(self, router_.nodes(), catch_up_need(router_.nodes(), Config::w),
+                             joins, options.request_timeout, options.request_timeout / 4);
+    }
+
+    // Catching up (catch_up.hpp). Pages need keys with a ring hash and an encoding; other
+    // replicas serve at once.
+    static constexpr bool catch_up_ready =
+        ring_key<Key> && wire::encodable<Key> && wire::encodable<State>;
+
+    std::optional<time_point> catch_up_deadline() const { return catch_up_.next_deadline(); }
+    void tick_catch_up(time_point now) {
+        catch_up_.tick(
+            now, [this](node_id p) { return reachable(p); },
+            [this](node_id to, std::uint64_t from) { send(to, protocol::catch_up_request{from}); });
+    }
+    // A peer catching up asks for a page of the keys it owns; answered even while this replica
+    // catches up itself (the page says so).
+    void serve_catch_up(node_id from, const protocol::catch_up_request& r) {
+        protocol::catch_up_page<Key, State> page{r.from, std::nullopt, catch_up_.joining(), {}};
+        if constexpr (catch_up_ready) {
+            if (from >= router_.nodes()) return;
+            auto [entries, next] = catch_up_page_of<Key, State>(
+                table_, r.from, [&](const Key& key) { return router_.owns(from, key); },
+                options_.catch_up.max_entries, options_.catch_up.max_bytes);
+            page.entries = std::move(entries);
+            page.next = next;
+        }
+        send(from, std::move(page));
+    }
+    // A page for this replica: `join(key, state&&)` merges each state it owns; the next page is
+    // asked for.
+    template <class Join>
+    void take_catch_up(node_id from, protocol::catch_up_page<Key, State>&& page, Join&& join) {
+        if (!catch_up_.joining()) return;
+        for (auto& [key, s] : page.entries) {
+            if (!router_.owns(self_, key)) continue;
+            ++stats_.catch_up_keys;
+            join(key, std::move(s));
+        }
+        catch_up_.on_page(
+            from, page.from, page.next, page.joining,
+            [this](node_id to, std::uint64_t next) { send(to, protocol::catch_up_request{next}); });
     }
 
     void send(node_id to, Message m) { io_.send(to, std::move(m)); }
@@ -123,6 +180,7 @@ protected:
 
 private:
     bool persist_by_driver_;  // group commit: writes wait for the driver's sync
+    catch_up catch_up_;
 };
 
 }  // namespace capkit::detail

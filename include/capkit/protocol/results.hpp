@@ -86,6 +86,28 @@ struct group_commit_options {
     bool active() const noexcept { return on || window.count() > 0; }
 };
 
+/// When a replica that starts on an empty store catches up from its peers before it counts
+/// toward a quorum (docs/protocol.md, "Amnesia"). Only under the levels that promise overlapping
+/// quorums (strong, linearizable, serial); eventual replicas serve at once.
+enum class catch_up_when : std::uint8_t {
+    /// When its incarnation is above 0: a restart that kept nothing (the default).
+    after_restart,
+    /// Whenever it starts empty: for a process that cannot tell its first start from a restart
+    /// without its data (capkit-kv). A new cluster then serves once every node has started.
+    always,
+    /// Never: it serves at once, whatever it forgot.
+    never,
+};
+
+/// Catching up after a restart without data.
+struct catch_up_options {
+    catch_up_when when = catch_up_when::after_restart;
+    /// Bandwidth bound per page: states (whole key hashes; at least one).
+    std::size_t max_entries = 1024;
+    /// Bandwidth bound per page: encoded bytes of the states, as anti-entropy's.
+    std::size_t max_bytes = std::size_t{4} << 20;
+};
+
 struct replica_options {
     /// How long a request may wait for its quorum before it fails.
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(1);
@@ -119,6 +141,8 @@ struct replica_options {
     /// once with errc::overloaded (no effect, nothing sent). Bounds the memory a burst of
     /// requests to an unreachable or slow quorum can take. Internal rounds are not counted.
     std::size_t max_pending = 65536;
+    /// What a replica that restarts without its data does before it serves.
+    catch_up_options catch_up{};
 };
 
 namespace detail {
@@ -142,9 +166,11 @@ struct replica_stats {
     std::uint64_t hints_stored = 0;         ///< writes kept for an unreachable replica
     std::uint64_t hints_delivered = 0;      ///< hints the replica acknowledged
     std::uint64_t hints_dropped = 0;        ///< hints beyond max_hints or max_age
-    std::uint64_t retries = 0;      ///< serial: rounds restarted after losing to a higher ballot
-    std::uint64_t erased = 0;       ///< serial: deleted keys whose registers were collected
-    std::uint64_t group_syncs = 0;  ///< group commit: syncs, each releasing what waited for it
+    std::uint64_t retries = 0;        ///< serial: rounds restarted after losing to a higher ballot
+    std::uint64_t erased = 0;         ///< serial: deleted keys whose registers were collected
+    std::uint64_t group_syncs = 0;    ///< group commit: syncs, each releasing what waited for it
+    std::uint64_t recovering = 0;     ///< refused: this node was catching up after an amnesia
+    std::uint64_t catch_up_keys = 0;  ///< states fetched from peers while catching up
 };
 
 }  // namespace capkit

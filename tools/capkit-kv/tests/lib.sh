@@ -46,9 +46,11 @@ cli() {  # node args...
   shift
   redis-cli -p "$(client_port "$n")" "$@"
 }
-wait_ready() {  # node: PONG and every peer up
+wait_ready() {  # node: PONG, every peer up, and caught up (a node that starts empty first fetches)
   for _ in $(seq 100); do
-    if [[ $(cli "$1" ping 2>/dev/null) == PONG ]] && cli "$1" info replication | grep -q "peers_up:$((nodes - 1))"; then
+    if [[ $(cli "$1" ping 2>/dev/null) == PONG ]] &&
+      cli "$1" info replication | tr -d '\r' | grep -q "peers_up:$((nodes - 1))" &&
+      cli "$1" info replication | tr -d '\r' | grep -q "^catching_up:0"; then
       return 0
     fi
     sleep 0.1

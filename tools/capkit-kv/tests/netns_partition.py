@@ -184,7 +184,8 @@ def cmd_ready(a):
         try:
             if c.call("PING") == ("+", "PONG"):
                 info = c.call("INFO", "replication")[1].decode()
-                if "peers_up:%d" % a.peers in info:
+                # Caught up too: a node that starts empty first fetches from its peers.
+                if "peers_up:%d" % a.peers in info and "catching_up:1" not in info:
                     return 0
         except (Lost, OSError):
             c.close()

@@ -29,7 +29,9 @@ cli() {  # node certificate args...: redis-cli over TLS presenting `certificate`
 }
 wait_ready() {  # node
   for _ in $(seq 100); do
-    if [[ $(cli "$1" client ping 2>/dev/null) == PONG ]] && cli "$1" client info replication | grep -q "peers_up:2"; then
+    if [[ $(cli "$1" client ping 2>/dev/null) == PONG ]] &&
+      cli "$1" client info replication | tr -d '\r' | grep -q "peers_up:2" &&
+      cli "$1" client info replication | tr -d '\r' | grep -q "^catching_up:0"; then
       return 0
     fi
     sleep 0.1
