@@ -4,7 +4,7 @@
 operation as a history in capkit-check's JSON lines (docs/history-format.md), and the checks
 made on that history.
 
-  ready  --server H:P                      PONG and every peer up (INFO replication), or exit 1
+  ready  --server H:P [--peers N] [--any]  PONG, N peers up and caught up (--any: or not), or exit 1
   load   --server H:P --node I --stop F --events OUT [--workers N] [--keys K] [--seed S]
          workers on the server until the file F exists (or --max-seconds); events to OUT
   do     --server H:P --events OUT --process P get KEY | set KEY VALUE
@@ -184,8 +184,9 @@ def cmd_ready(a):
         try:
             if c.call("PING") == ("+", "PONG"):
                 info = c.call("INFO", "replication")[1].decode()
-                # Caught up too: a node that starts empty first fetches from its peers.
-                if "peers_up:%d" % a.peers in info and "catching_up:1" not in info:
+                # Caught up too (unless --any): a node that starts empty first fetches from its
+                # peers.
+                if "peers_up:%d" % a.peers in info and (a.any or "catching_up:1" not in info):
                     return 0
         except (Lost, OSError):
             c.close()
@@ -195,13 +196,13 @@ def cmd_ready(a):
 
 
 def cmd_stat(a):
-    """Prints one counter of the server's INFO stats section."""
-    info = Client(a.server).call("INFO", "stats")[1].decode()
+    """Prints one field of the server's INFO (a counter of its stats, catching_up, ...)."""
+    info = Client(a.server).call("INFO", "all")[1].decode()
     for line in info.splitlines():
         if line.startswith(a.name + ":"):
             print(line.split(":", 1)[1])
             return 0
-    print("%s: INFO stats has no %s" % (a.server, a.name), file=sys.stderr)
+    print("%s: INFO has no %s" % (a.server, a.name), file=sys.stderr)
     return 1
 
 
@@ -383,6 +384,7 @@ def main():
     p.add_argument("--server", required=True)
     p.add_argument("--peers", type=int, default=2)
     p.add_argument("--timeout", type=float, default=15)
+    p.add_argument("--any", action="store_true", help="caught up or not")
     p = sub.add_parser("load")
     p.add_argument("--server", required=True)
     p.add_argument("--node", type=int, required=True)
