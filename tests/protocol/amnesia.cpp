@@ -31,10 +31,6 @@ struct harness {
     capkit::sim<typename Replica::message> net{7};
     capkit::sim_cluster<Replica> cluster;
 
-    explicit harness(capkit::replica_options o = options())
-        : cluster(net, o, {capkit::sync_policy::mode::always}) {
-        net.set_latency(capkit::latency::fixed(1ms));
-    }
     static capkit::replica_options options(
         capkit::catch_up_when when = capkit::catch_up_when::after_restart) {
         capkit::replica_options o;
@@ -42,6 +38,10 @@ struct harness {
         o.catch_up.when = when;
         o.catch_up.max_entries = 2;  // several pages per peer
         return o;
+    }
+    explicit harness(capkit::replica_options o = options())
+        : cluster(net, o, {capkit::sync_policy::mode::always}) {
+        net.set_latency(capkit::latency::fixed(1ms));
     }
 
     bool put(node_id via, const std::string& key, std::int64_t v) {
