@@ -343,7 +343,7 @@ TEST_CASE("PING, ECHO, CONFIG GET, COMMAND, SELECT and INFO answer as redis-cli 
     CHECK(k.run(0, {"CONFIG", "FOO"}) == err("ERR unknown subcommand 'FOO'. Try CONFIG HELP."));
     CHECK(k.run(0, {"COMMAND"}) == "*0\r\n");
     CHECK(k.run(0, {"COMMAND", "DOCS"}) == "*0\r\n");
-    CHECK(k.run(0, {"COMMAND", "COUNT"}) == integer(19));
+    CHECK(k.run(0, {"COMMAND", "COUNT"}) == integer(24));
     CHECK(k.run(0, {"SELECT", "0"}) == ok());
     CHECK(k.run(0, {"SELECT", "1"}) == err("ERR DB index is out of range"));
     CHECK(k.run(0, {"QUIT"}) == ok());
@@ -604,4 +604,96 @@ TEST_CASE("ring-serial: CAS through any node of M is decided by the key's three 
     k.c.network().run_until(all_on_owners);
     for (int i = 0; i < 10; ++i) CHECK(on_owners(i));
     CHECK(k.run(1, {"INFO"}).find("placement:hash_ring M=5\r\n") != std::string::npos);
+}
+
+TEST_CASE("MGET and MSET: a request per key, the replies joined in order", "[kv][commands]") {
+    kv_cluster<strong_lww> k("strong-lww");
+    CHECK(k.run(0, {"MSET", "a", "1", "b", "2", "c", "3"}) == ok());
+    CHECK(k.run(1, {"MGET", "a", "missing", "c"}) == "*3\r\n" + bulk("1") + "$-1\r\n" + bulk("3"));
+    CHECK(k.run(1, {"mget", "b"}) == "*1\r\n" + bulk("2"));
+    CHECK(k.run(0, {"MSET", "a", "1", "b"}) ==
+          err("ERR wrong number of arguments for 'mset' command"));
+    // A key that cannot reach its quorum fails the whole reply, as DEL does.
+    k.c.partition({{0}, {1, 2}});
+    CHECK(k.run(0, {"MGET", "a", "b"}).starts_with("-UNAVAILABLE quorum not reached"));
+    CHECK(k.run(0, {"MSET", "x", "1"}).starts_with("-UNAVAILABLE quorum not reached"));
+    k.c.heal();
+    // Counters read as their number.
+    kv_cluster<ap_crdt_counter> n("ap-crdt-counter");
+    CHECK(n.run(0, {"INCRBY", "hits", "5"}) == integer(5));
+    n.c.settle();
+    CHECK(n.run(1, {"MGET", "hits", "none"}) == "*2\r\n" + bulk("5") + "$-1\r\n");
+}
+
+TEST_CASE("DBSIZE, KEYS and SCAN read the node's own live keys", "[kv][commands]") {
+    kv_cluster<strong_lww> k("strong-lww");
+    for (int i = 0; i < 25; ++i)
+        REQUIRE(k.run(0, {"SET", capkit::detail::cat("user:", std::to_string(i)), "x"}) == ok());
+    REQUIRE(k.run(0, {"SET", "other", "y"}) == ok());
+    REQUIRE(k.run(0, {"DEL", "user:3"}) == integer(1));  // a tombstone is not a key
+    k.c.settle();
+    CHECK(k.run(2, {"DBSIZE"}) == integer(25));
+    CHECK(bulk_array(k.run(1, {"KEYS", "user:1?"})) ==
+          std::vector<std::string>{"user:10", "user:11", "user:12", "user:13", "user:14", "user:15",
+                                   "user:16", "user:17", "user:18", "user:19"});
+    CHECK(bulk_array(k.run(1, {"KEYS", "[o]th*"})) == std::vector<std::string>{"other"});
+    CHECK(bulk_array(k.run(1, {"KEYS", "user:[^0-8]"})) == std::vector<std::string>{"user:9"});
+    CHECK(k.run(1, {"KEYS", "nothing*"}) == "*0\r\n");
+
+    // SCAN: every key once over the whole iteration, the cursor back to 0 at the end.
+    std::vector<std::string> seen;
+    std::string cursor = "0";
+    int calls = 0;
+    do {
+        auto reply = k.run(2, {"SCAN", cursor, "MATCH", "user:*", "COUNT", "7"});
+        // *2, the cursor, then the array of keys.
+        std::string_view in = reply;
+        REQUIRE(in.starts_with("*2\r\n"));
+        in.remove_prefix(4);
+        auto bulk_end = in.find("\r\n", in.find("\r\n") + 2) + 2;
+        cursor = std::string(in.substr(in.find("\r\n") + 2, bulk_end - in.find("\r\n") - 4));
+        std::string rest(in.substr(bulk_end));
+        if (rest != "*0\r\n") {  // the request parser reads an empty array as no command
+            auto keys = bulk_array(rest);
+            seen.insert(seen.end(), keys.begin(), keys.end());
+        }
+        ++calls;
+    } while (cursor != "0" && calls < 100);
+    CHECK(calls == 4);  // 25 keys, 7 a call
+    std::ranges::sort(seen);
+    CHECK(seen.size() == 24);
+    CHECK(std::ranges::adjacent_find(seen) == seen.end());
+    CHECK(k.run(2, {"SCAN", "x"}) == err("ERR invalid cursor"));
+    CHECK(k.run(2, {"SCAN", "0", "COUNT", "0"}) ==
+          err("ERR value is out of range, must be positive"));
+    CHECK(k.run(2, {"SCAN", "0", "BOGUS", "1"}) == err("ERR syntax error"));
+}
+
+TEST_CASE("CLIENT and HELLO answer about the connection", "[kv][commands]") {
+    kv_cluster<cp_serial> k("cp-serial");
+    using session_type = kv::session<kv_cluster<cp_serial>::node_type>;
+    session_type a(*k.executors[0]), b(*k.executors[0]);
+    a.receive("CLIENT GETNAME\r\nCLIENT SETNAME app-1\r\nCLIENT GETNAME\r\n");
+    CHECK(a.take_output() == "$-1\r\n+OK\r\n$5\r\napp-1\r\n");
+    b.receive(
+        "CLIENT GETNAME\r\nCLIENT SETINFO LIB-NAME redis-py\r\n"
+        "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$3\r\na b\r\n");
+    CHECK(b.take_output() ==
+          "$-1\r\n+OK\r\n-ERR Client names cannot contain spaces, newlines or special "
+          "characters.\r\n");
+    b.receive("CLIENT SETINFO COLOR red\r\nCLIENT BOGUS\r\nCLIENT ID\r\n");
+    auto out = b.take_output();
+    CHECK(
+        out.starts_with("-ERR Unrecognized option 'COLOR'\r\n"
+                        "-ERR unknown subcommand 'BOGUS'. Try CLIENT HELP.\r\n:"));
+    b.receive("HELLO 3\r\nHELLO 2 SETNAME svc\r\nCLIENT GETNAME\r\n");
+    auto hello = b.take_output();
+    CHECK(hello.starts_with("-NOPROTO sorry, this protocol version is not supported"));
+    CHECK(hello.find("*14\r\n$6\r\nserver\r\n$9\r\ncapkit-kv\r\n") != std::string::npos);
+    CHECK(hello.find("$5\r\nproto\r\n:2\r\n") != std::string::npos);
+    CHECK(hello.ends_with("$3\r\nsvc\r\n"));
+    // Pipelined with a command that waits for its quorum: replies stay in order.
+    a.receive("SET k v\r\nCLIENT GETNAME\r\n");
+    k.c.network().run_until([&] { return a.busy() == 0; });
+    CHECK(a.take_output() == "+OK\r\n$5\r\napp-1\r\n");
 }

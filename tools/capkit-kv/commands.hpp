@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cstddef>
@@ -216,7 +217,9 @@ public:
             {"GETCTX", 2, &executor::getctx, 1, 1}, {"SETCTX", 4, &executor::setctx, 1, 1},
             {"CONFIG", -2, &executor::config},      {"COMMAND", -1, &executor::command},
             {"INFO", -1, &executor::info},          {"SELECT", 2, &executor::select},
-            {"QUIT", -1, &executor::quit},
+            {"QUIT", -1, &executor::quit},          {"MGET", -2, &executor::mget, 1, -1},
+            {"MSET", -3, &executor::mset, 1, -1},   {"DBSIZE", 1, &executor::dbsize},
+            {"SCAN", -2, &executor::scan},          {"KEYS", 2, &executor::keys},
         };
         return table;
     }
@@ -525,6 +528,189 @@ private:
                         [this, done = std::move(done)](result<typename Node::write_result> r) {
                             done(r.has_value() ? simple("OK") : failure(r.error(), true));
                         });
+    }
+
+    // MGET and MSET: each key its own request, as GET and SET (not atomic: docs/capkit-kv.md).
+    // The replies joined in order; the first key's error instead, if any failed.
+    template <class Each>
+    void per_pair(const resp::command& cmd, std::size_t step, Each each, reply_callback done) {
+        struct join {
+            std::size_t left;
+            std::vector<std::string> replies;
+            reply_callback done;
+            bool as_array;
+        };
+        const std::size_t n = (cmd.size() - 1) / step;
+        auto j = std::make_shared<join>(
+            join{n, std::vector<std::string>(n), std::move(done), step == 1});
+        for (std::size_t i = 0; i < n; ++i) {
+            each(1 + i * step, [j, i](std::string reply) {
+                j->replies[i] = std::move(reply);
+                if (--j->left != 0) return;
+                for (auto& r : j->replies)
+                    if (!r.empty() && r.front() == '-') return j->done(std::move(r));
+                if (!j->as_array) return j->done(simple("OK"));
+                std::string out;
+                resp::encoder(out).array(j->replies.size());
+                for (auto& r : j->replies) out += r;
+                j->done(std::move(out));
+            });
+        }
+    }
+
+    void mget(const resp::command& cmd, reply_callback done) {
+        per_pair(
+            cmd, 1,
+            [this, &cmd](std::size_t i, reply_callback one) {
+                get({"GET", cmd[i]}, std::move(one));
+            },
+            std::move(done));
+    }
+
+    void mset(const resp::command& cmd, reply_callback done) {
+        if (cmd.size() % 2 == 0)
+            return done(error("ERR wrong number of arguments for 'mset' command"));
+        per_pair(
+            cmd, 2,
+            [this, &cmd](std::size_t i, reply_callback one) {
+                set({"SET", cmd[i], cmd[i + 1]}, std::move(one));
+            },
+            std::move(done));
+    }
+
+    // DBSIZE, SCAN and KEYS read this node's own copy, no quorum: the keys it holds a live value
+    // of (not tombstones), as they are here now (docs/capkit-kv.md).
+    static bool live(const typename replica_type::state& s) {
+        if constexpr (serial_preset) {
+            return s.value.has_value();
+        } else if constexpr (crdt_preset) {
+            return true;
+        } else {
+            return !capkit::detail::is_tombstone<resolver>(s);
+        }
+    }
+    std::vector<std::string> live_keys() const {
+        std::vector<std::string> out;
+        node_.replica().for_each([&](const key_type& key, const auto& s) {
+            if (!live(s)) return;
+            if constexpr (std::is_same_v<key_type, std::string>)
+                out.push_back(key);
+            else
+                out.push_back(std::to_string(key));
+        });
+        std::ranges::sort(out);
+        return out;
+    }
+
+    void dbsize(const resp::command&, reply_callback done) {
+        done(integer(static_cast<std::int64_t>(live_keys().size())));
+    }
+
+    void keys(const resp::command& cmd, reply_callback done) {
+        std::vector<std::string> found;
+        for (auto& k : live_keys())
+            if (glob_match(cmd[1], k)) found.push_back(std::move(k));
+        done(bulk_array(found));
+    }
+
+    // SCAN cursor [MATCH pattern] [COUNT n] [TYPE string]: the cursor is a position in this
+    // node's live keys in byte order, so a key present for the whole scan is returned once,
+    // and one written or deleted meanwhile may or may not be (Redis's guarantee).
+    void scan(const resp::command& cmd, reply_callback done) {
+        auto cursor = resp::to_integer<std::uint64_t>(cmd[1]);
+        if (!cursor) return done(error("ERR invalid cursor"));
+        std::string pattern = "*";
+        std::uint64_t count = 10;
+        for (std::size_t i = 2; i < cmd.size(); i += 2) {
+            std::string option = upper(cmd[i]);
+            if (i + 1 >= cmd.size()) return done(error("ERR syntax error"));
+            if (option == "MATCH") {
+                pattern = cmd[i + 1];
+            } else if (option == "COUNT") {
+                auto c = resp::to_integer<std::uint64_t>(cmd[i + 1]);
+                if (!c || *c == 0)
+                    return done(error("ERR value is out of range, must be positive"));
+                count = *c;
+            } else if (option == "TYPE") {
+                if (lower(cmd[i + 1]) != "string") pattern.clear();  // only strings here
+            } else {
+                return done(error("ERR syntax error"));
+            }
+        }
+        auto all = live_keys();
+        std::vector<std::string> found;
+        std::uint64_t at = std::min<std::uint64_t>(*cursor, all.size());
+        std::uint64_t seen = 0;
+        for (; at < all.size() && seen < count; ++at, ++seen)
+            if (!pattern.empty() && glob_match(pattern, all[at])) found.push_back(all[at]);
+        std::string out;
+        resp::encoder(out).array(2).bulk_string(std::to_string(at < all.size() ? at : 0));
+        out += bulk_array(found);
+        done(std::move(out));
+    }
+
+    static std::string bulk_array(const std::vector<std::string>& items) {
+        std::string out;
+        resp::encoder e(out);
+        e.array(items.size());
+        for (const auto& i : items) e.bulk_string(i);
+        return out;
+    }
+
+    // Redis's glob: * any run, ? any byte, [abc], [^a], [a-z], and a backslash quoting the
+    // next byte.
+    static bool glob_match(std::string_view p, std::string_view s) {
+        std::size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+        while (si < s.size()) {
+            if (pi < p.size() && p[pi] == '*') {
+                star = pi++;
+                mark = si;
+                continue;
+            }
+            if (pi < p.size()) {
+                std::size_t next = pi;
+                if (one_matches(p, next, s[si])) {
+                    pi = next;
+                    ++si;
+                    continue;
+                }
+            }
+            if (star == std::string_view::npos) return false;
+            pi = star + 1;
+            si = ++mark;
+        }
+        while (pi < p.size() && p[pi] == '*') ++pi;
+        return pi == p.size();
+    }
+    // Whether the pattern element at `pi` matches byte `c`; moves `pi` past the element.
+    static bool one_matches(std::string_view p, std::size_t& pi, char c) {
+        if (p[pi] == '?') {
+            ++pi;
+            return true;
+        }
+        if (p[pi] == '\\' && pi + 1 < p.size()) {
+            pi += 2;
+            return p[pi - 1] == c;
+        }
+        if (p[pi] != '[') return p[pi++] == c;
+        std::size_t i = pi + 1;
+        bool negate = i < p.size() && p[i] == '^';
+        if (negate) ++i;
+        bool hit = false;
+        while (i < p.size() && p[i] != ']') {
+            if (p[i] == '\\' && i + 1 < p.size()) {
+                hit |= p[i + 1] == c;
+                i += 2;
+            } else if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
+                auto lo = std::min(p[i], p[i + 2]), hi = std::max(p[i], p[i + 2]);
+                hit |= c >= lo && c <= hi;
+                i += 3;
+            } else {
+                hit |= p[i++] == c;
+            }
+        }
+        pi = i < p.size() ? i + 1 : i;  // past the ']' (an unclosed class runs to the end)
+        return hit != negate;
     }
 
     // Joins the per-key requests of DEL and EXISTS: the count, or the first key's failure.
@@ -847,6 +1033,12 @@ private:
             if (e.started || blocked) continue;
             e.started = true;
             --unstarted_;
+            if (auto reply = about_this_connection(e.cmd)) {
+                e.reply = std::move(*reply);
+                e.answered = true;
+                repump_ = true;
+                continue;
+            }
             std::weak_ptr<bool> alive = alive_;
             exec_.execute(e.cmd, [this, alive, &e](std::string&& reply) {
                 if (alive.expired()) return;
@@ -860,6 +1052,100 @@ private:
                 }
             });
         }
+    }
+
+    // CLIENT and HELLO are about this connection: answered here, where its name is kept.
+    std::optional<std::string> about_this_connection(const resp::command& cmd) {
+        std::string name = upper(cmd.front());
+        if (name != "CLIENT" && name != "HELLO") return std::nullopt;
+        std::string out;
+        resp::encoder e(out);
+        if (name == "HELLO") {
+            std::size_t i = 1;
+            if (cmd.size() > 1) {
+                auto version = resp::to_integer<std::int64_t>(cmd[1]);
+                if (!version) {
+                    e.error("ERR Protocol version is not an integer or out of range");
+                    return out;
+                }
+                if (*version != 2) {
+                    e.error(
+                        "NOPROTO sorry, this protocol version is not supported; capkit-kv "
+                        "speaks RESP2 (HELLO 2)");
+                    return out;
+                }
+                i = 2;
+            }
+            for (; i < cmd.size(); ++i) {
+                std::string option = upper(cmd[i]);
+                if (option == "SETNAME" && i + 1 < cmd.size() && valid_name(cmd[i + 1])) {
+                    client_name_ = cmd[++i];
+                } else if (option == "SETNAME" && i + 1 < cmd.size()) {
+                    e.error(bad_name);
+                    return out;
+                } else if (option == "AUTH") {
+                    e.error(
+                        "ERR AUTH is not supported: capkit-kv clients authenticate with TLS "
+                        "certificates (docs/capkit-kv.md)");
+                    return out;
+                } else {
+                    e.error("ERR Syntax error in HELLO option '" + cmd[i].substr(0, 64) + "'");
+                    return out;
+                }
+            }
+            e.array(14).bulk_string("server").bulk_string("capkit-kv").bulk_string("version");
+            e.bulk_string("1.0.0").bulk_string("proto").integer(2).bulk_string("id");
+            e.integer(static_cast<std::int64_t>(id_)).bulk_string("mode");
+            e.bulk_string("standalone").bulk_string("role").bulk_string("master");
+            e.bulk_string("modules").array(0);
+            return out;
+        }
+        const std::string sub = cmd.size() > 1 ? upper(cmd[1]) : std::string();
+        const std::size_t words = cmd.size();
+        if (sub == "SETNAME" && words == 3 && valid_name(cmd[2])) {
+            client_name_ = cmd[2];
+            e.simple_string("OK");
+        } else if (sub == "SETNAME" && words == 3) {
+            e.error(bad_name);
+        } else if (sub == "GETNAME" && words == 2) {
+            if (client_name_.empty())
+                e.null_bulk();
+            else
+                e.bulk_string(client_name_);
+        } else if (sub == "SETINFO" && words == 4) {
+            const std::string attr = upper(cmd[2]);
+            if (attr == "LIB-NAME" || attr == "LIB-VER")
+                e.simple_string("OK");
+            else
+                e.error("ERR Unrecognized option '" + cmd[2].substr(0, 64) + "'");
+        } else if (sub == "ID" && words == 2) {
+            e.integer(static_cast<std::int64_t>(id_));
+        } else if ((sub == "INFO" && words == 2) || (sub == "LIST" && words >= 2)) {
+            e.bulk_string("id=" + std::to_string(id_) + " name=" + client_name_ + " db=0 resp=2\n");
+        } else if ((sub == "NO-EVICT" || sub == "NO-TOUCH") && words == 3) {
+            e.simple_string("OK");
+        } else if (sub.empty() || sub == "SETNAME" || sub == "GETNAME" || sub == "SETINFO" ||
+                   sub == "ID" || sub == "INFO") {
+            e.error("ERR wrong number of arguments for 'client|" + lower(sub) + "' command");
+        } else {
+            e.error("ERR unknown subcommand '" + cmd[1].substr(0, 64) + "'. Try CLIENT HELP.");
+        }
+        return out;
+    }
+    static constexpr std::string_view bad_name =
+        "ERR Client names cannot contain spaces, newlines or special characters.";
+    static bool valid_name(std::string_view n) {
+        return std::ranges::all_of(n, [](char c) { return c > ' ' && c <= '~'; });
+    }
+    static std::string upper(std::string_view s) {
+        std::string out(s);
+        for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return out;
+    }
+    static std::string lower(std::string_view s) {
+        std::string out(s);
+        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
     }
 
     void emit() {
@@ -879,6 +1165,13 @@ private:
     std::size_t unstarted_ = 0;  // command entries not yet handed to the executor
     bool pumping_ = false, repump_ = false, closing_ = false, last_received_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::string client_name_;  // CLIENT SETNAME
+    std::uint64_t id_ = next_id();
+
+    static std::uint64_t next_id() {
+        static std::atomic<std::uint64_t> ids{0};
+        return ++ids;
+    }
 };
 
 }  // namespace capkit::kv
