@@ -118,6 +118,17 @@ struct command_stats {
     std::uint64_t errors = 0;    ///< of those, answered with an error
 };
 
+/// `s` in ASCII upper case (`upper`) or lower case: command names and options are
+/// case-insensitive.
+inline std::string ascii_case(std::string_view s, bool upper) {
+    std::string out(s);
+    for (auto& c : out) {
+        auto u = static_cast<unsigned char>(c);
+        c = static_cast<char>(upper ? std::toupper(u) : std::tolower(u));
+    }
+    return out;
+}
+
 /// The key-value commands a node can serve under its configuration, and the sentence refusing
 /// the rest. Commands are case-insensitive, as in Redis.
 ///
@@ -237,16 +248,8 @@ public:
 private:
     // ---- helpers ----
 
-    static std::string upper(std::string_view s) {
-        std::string out(s);
-        for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return out;
-    }
-    static std::string lower(std::string_view s) {
-        std::string out(s);
-        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return out;
-    }
+    static std::string upper(std::string_view s) { return ascii_case(s, true); }
+    static std::string lower(std::string_view s) { return ascii_case(s, false); }
     static const command_spec* find_spec(std::string_view name) {
         for (const auto& s : specs())
             if (s.name == name) return &s;
@@ -1137,16 +1140,8 @@ private:
     static bool valid_name(std::string_view n) {
         return std::ranges::all_of(n, [](char c) { return c > ' ' && c <= '~'; });
     }
-    static std::string upper(std::string_view s) {
-        std::string out(s);
-        for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return out;
-    }
-    static std::string lower(std::string_view s) {
-        std::string out(s);
-        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return out;
-    }
+    static std::string upper(std::string_view s) { return ascii_case(s, true); }
+    static std::string lower(std::string_view s) { return ascii_case(s, false); }
 
     void emit() {
         while (!queue_.empty() && queue_.front().answered) {
