@@ -104,14 +104,8 @@ for i in 0 1 2; do wait "${server_pid[$i]}" || fail "node $i exited with $? afte
 pids=()
 
 echo "the history"
-python3 "$client" merge "$work/history.jsonl" "$work"/load*.jsonl "$work/scripted.jsonl" \
-  "$work/nemesis.jsonl"
-echo "  $(wc -l <"$work/history.jsonl") events"
-set +e
-"$check" --timeout 30 "$work/history.jsonl" >"$work/check.out" 2>&1
-verdict=$?
-set -e
-head -8 "$work/check.out" | sed 's/^/  /'
+merge_history
+check_history
 if [[ $catch_up == always ]]; then
   ((verdict == 0)) || fail "capkit-check exit $verdict: with catch-up the history must be linearizable"
 else

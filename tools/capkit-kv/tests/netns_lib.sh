@@ -128,3 +128,20 @@ now() { python3 "$client" now; }
 stat_of() {  # node name: a counter of the node's INFO stats
   in_ns "${nodes[$1]}" python3 "$client" stat --server "$(server "$1")" "$2"
 }
+
+# Every recorded event (the loads, the scripted operations, the nemesis), in time order, into
+# $work/history.jsonl.
+merge_history() {
+  python3 "$client" merge "$work/history.jsonl" "$work"/load*.jsonl "$work/scripted.jsonl" \
+    "$work/nemesis.jsonl"
+  echo "  $(wc -l <"$work/history.jsonl") events"
+}
+# capkit-check ($check) on that history: its exit code in $verdict (0 linearizable, 1 not), its
+# first lines shown.
+check_history() {
+  set +e
+  "$check" --timeout 30 "$work/history.jsonl" >"$work/check.out" 2>&1
+  verdict=$?
+  set -e
+  head -12 "$work/check.out" | sed 's/^/  /'
+}

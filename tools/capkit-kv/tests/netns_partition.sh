@@ -151,9 +151,7 @@ done
 pids=()
 
 echo "the history"
-python3 "$client" merge "$work/history.jsonl" "$work"/load*.jsonl "$work/scripted.jsonl" \
-  "$work/nemesis.jsonl"
-echo "  $(wc -l <"$work/history.jsonl") events"
+merge_history
 # Under serial presets (CASPaxos) two proposers on one key can make each other's round fail
 # after its accept went out, partition or not: TIMEOUT, as docs/capkit-kv.md says. A few of
 # those are the protocol working; a quorum refused (UNAVAILABLE) is still not allowed.
@@ -162,11 +160,7 @@ allow=0
 python3 "$client" check --mode "$mode" --history "$work/history.jsonl" --minority 2 \
   --cut "$t_cut" --seen "$t_seen" --heal "$t_heal" --up "$t_up" --allow-timeouts "$allow" ||
   fail "the workload around the partition"
-set +e
-"$check" --timeout 30 "$work/history.jsonl" >"$work/check.out" 2>&1
-verdict=$?
-set -e
-head -12 "$work/check.out" | sed 's/^/  /'
+check_history
 if [[ $mode == cp ]]; then
   ((verdict == 0)) || fail "capkit-check exit $verdict: the history of a CP preset must be linearizable"
 else
