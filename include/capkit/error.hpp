@@ -6,6 +6,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 #include <boost/system/system_error.hpp>
+#include <ostream>
 #include <string>
 #include <type_traits>
 
@@ -35,6 +36,16 @@ enum class errc {
     /// Refused at once: this node restarted without its data and is catching up from its peers
     /// (docs/protocol.md, "Amnesia"). The request took no effect; ask another node.
     recovering,
+    /// A membership change refused: another change is in progress (docs/membership.md). Nothing
+    /// changed; wait for it to finish, or ask again for that same change.
+    change_in_progress,
+    /// A membership change refused: it names a node that is not a member (leave, remove, the old
+    /// node of a replace) or one that already is (join, the new node of a replace).
+    invalid_change,
+    /// A membership change refused: it would leave fewer members than the copies of a key (N).
+    too_few_members,
+    /// Finishing a membership change refused: none is in progress.
+    no_change_in_progress,
 };
 
 namespace detail {
@@ -71,6 +82,18 @@ public:
             case errc::recovering:
                 return "recovering: this node restarted without its data and is catching up "
                        "from its peers; the request took no effect; ask another node";
+            case errc::change_in_progress:
+                return "change in progress: another membership change has not finished; "
+                       "nothing changed; wait for it, or ask again for that same change";
+            case errc::invalid_change:
+                return "invalid change: it names a node that is not a member (leave, remove, "
+                       "the old node of a replace) or one that already is (join, the new node "
+                       "of a replace); nothing changed";
+            case errc::too_few_members:
+                return "too few members: the change would leave fewer nodes than the N copies "
+                       "each key needs; nothing changed; join a node first";
+            case errc::no_change_in_progress:
+                return "no change in progress: there is no membership change to finish";
         }
         return "unknown capkit error";
     }
@@ -126,6 +149,11 @@ struct failure {
     friend bool operator==(const failure&, const failure&) = default;
     friend bool operator==(const failure& f, errc e) noexcept { return f.code == e; }
 };
+
+/// Writes message(): test frameworks and logs print a result<T>'s failure with it.
+inline std::ostream& operator<<(std::ostream& os, const failure& f) {
+    return os << f.message();
+}
 
 /// Lets result<T>::value() throw: a system_error with the code and the shortfall.
 [[noreturn]] inline void throw_exception_from_error(const failure& f,
