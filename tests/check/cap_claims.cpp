@@ -8,6 +8,8 @@
 #include <capkit/check/scenario_json.hpp>
 #include <capkit/presets.hpp>
 
+#include "support/compiled_presets.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <string>

@@ -7,6 +7,8 @@
 #include <capkit/check/recorder.hpp>
 #include <capkit/presets.hpp>
 
+#include "support/compiled_presets.hpp"
+
 #include <chrono>
 #include <sstream>
 #include <string>

@@ -2,7 +2,9 @@
 // capkit::wire: every message real clusters send round-trips; any bytes decode or are refused
 // with a sentence and an offset, never a crash or an unbounded allocation.
 #include <capkit/presets.hpp>
+
 #include <capkit/wire/frame.hpp>
+#include "support/compiled_presets.hpp"
 
 #include <array>
 #include <chrono>
