@@ -63,10 +63,15 @@ struct network {
     membership_register& at(node_id id) { return nodes.at(id); }
     bool linked(node_id a, node_id b) const { return a == b || (!cut.count(a) && !cut.count(b)); }
 
+    std::map<node_id, std::uint64_t> noted;  // the epoch each node's configuration was noted at
+
     void note(const membership& m) { seen[m.epoch].push_back(m); }
     void collect() {
         for (auto& [id, n] : nodes) {
-            note(n.current());
+            // A node learns only later epochs, so its configuration changed when its epoch did.
+            auto [at, fresh] = noted.try_emplace(id, n.current().epoch);
+            if (fresh || at->second != n.current().epoch) note(n.current());
+            at->second = n.current().epoch;
             for (auto& [to, m] : n.take_messages()) wire.push_back({id, to, std::move(m)});
         }
     }
