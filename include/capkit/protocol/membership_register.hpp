@@ -206,7 +206,7 @@ private:
         if (view_.epoch < state_.learned.epoch) view_ = state_.learned;
         if (view_.epoch == 0) {
             // A node that never learned a configuration cannot know whom to ask.
-            return fail_front(errc::unavailable, now);
+            return end_front(errc::unavailable, now);
         }
         round_ = ballot{++counter_, self_};
         phase_ = phase::prepare;
@@ -242,8 +242,8 @@ private:
             return send_accept(found, now);
         }
         auto next = ops_.front().fn(view_);
-        if (!next) return fail_front(next.error(), now);
-        if (next->epoch == view_.epoch) return complete_front(view_, now);  // nothing to do
+        if (!next) return end_front(next.error(), now);
+        if (next->epoch == view_.epoch) return end_front(view_, now);  // nothing to do
         finishing_ = false;
         ops_.front().sent = true;
         send_accept(std::move(*next), now);
@@ -273,7 +273,7 @@ private:
         view_ = agreed;
         phase_ = phase::idle;
         if (finishing_) return start_round(now);  // now the front operation's own step
-        complete_front(agreed, now);
+        end_front(agreed, now);
     }
 
     // A vote from a node of the base's quorum (a removed or unknown node's does not count).
@@ -311,8 +311,6 @@ private:
         return {write, membership::majority(side), membership::count_in(side, votes_)};
     }
 
-    void fail_front(failure f, time_point now) { end_front(f, now); }
-    void complete_front(const membership& m, time_point now) { end_front(m, now); }
     void end_front(result<membership> r, time_point now) {
         phase_ = phase::idle;
         retry_at_.reset();
