@@ -38,7 +38,7 @@ constexpr int messages_in_flight = 64;
 // A write request as a replica sends it: request id, key and a stamped value.
 echo_message sample_message(int i) {
     std::variant_alternative_t<2, echo_message> w{};
-    w.id = {0, static_cast<std::uint64_t>(i)};
+    w.id = {0, static_cast<std::uint64_t>(i), 1};
     w.key = i;
     w.state.value = 42;
     w.state.origin = 1;

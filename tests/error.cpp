@@ -26,7 +26,8 @@ TEST_CASE("capkit::result carries a value or a capkit error", "[error]") {
 
 TEST_CASE("membership refusals say nothing changed; a failure prints its message", "[error]") {
     for (auto e : {capkit::errc::change_in_progress, capkit::errc::invalid_change,
-                   capkit::errc::too_few_members}) {
+                   capkit::errc::too_few_members, capkit::errc::data_moving,
+                   capkit::errc::fixed_membership}) {
         boost::system::error_code code = e;
         INFO(code.message());
         CHECK(code.message().find("nothing changed") != std::string::npos);

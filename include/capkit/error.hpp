@@ -46,6 +46,16 @@ enum class errc {
     too_few_members,
     /// Finishing a membership change refused: none is in progress.
     no_change_in_progress,
+    /// Refused at once: this node is not a member of the configuration it knows (it was removed,
+    /// or has not joined yet). The request took no effect; ask a member.
+    not_a_member,
+    /// Finishing a membership change refused: the members after it have not all fetched the
+    /// data they gain yet. Nothing changed; the change finishes by itself once they have.
+    data_moving,
+    /// A membership change refused: all_nodes placement keeps every key on its N nodes, a
+    /// number fixed in the replica's type. Nothing changed; use capkit::hash_ring<> to change
+    /// a cluster's nodes.
+    fixed_membership,
 };
 
 namespace detail {
@@ -94,6 +104,17 @@ public:
                        "each key needs; nothing changed; join a node first";
             case errc::no_change_in_progress:
                 return "no change in progress: there is no membership change to finish";
+            case errc::fixed_membership:
+                return "fixed membership: all_nodes keeps every key on its N nodes, fixed in the "
+                       "replica's type; nothing changed, use capkit::hash_ring<> to grow, shrink "
+                       "or replace nodes";
+            case errc::data_moving:
+                return "data moving: the members after the change have not all fetched their "
+                       "data yet; nothing changed, and the change finishes by itself once they "
+                       "have";
+            case errc::not_a_member:
+                return "not a member: this node is not in the cluster's configuration (removed, "
+                       "or not joined yet); the request took no effect, ask a member";
         }
         return "unknown capkit error";
     }

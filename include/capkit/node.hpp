@@ -9,6 +9,7 @@
 
 #include <capkit/node_id.hpp>
 #include <capkit/protocol/group_commit.hpp>
+#include <capkit/protocol/membership.hpp>
 #include <capkit/protocol/replica.hpp>
 #include <capkit/protocol/request_level.hpp>
 #include <capkit/time.hpp>
@@ -96,6 +97,22 @@ public:
                                                  now(), std::move(done));
             flush();
         }
+    }
+
+    /// The cluster's configuration (docs/membership.md): begins `change` (its joint step),
+    /// finishes the change in progress, or reads the latest agreed configuration, each through
+    /// a round of the members.
+    void async_change_members(membership_change change, callback<membership> done) {
+        replica_.change_members(std::move(change), now(), std::move(done));
+        flush();
+    }
+    void async_finish_change(callback<membership> done) {
+        replica_.finish_change(now(), std::move(done));
+        flush();
+    }
+    void async_read_members(callback<membership> done) {
+        replica_.read_members(now(), std::move(done));
+        flush();
     }
 
     /// How a group commit's sync runs (replica_options::group_commit): `run(sync, done)` runs

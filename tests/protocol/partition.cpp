@@ -354,8 +354,8 @@ TEST_CASE("W = 2 of 3: a duplicate acknowledgement after completion is ignored",
     CHECK(h.complete(0) == 0);
     CHECK(completions == 1);
     // An acknowledgement naming another coordinator's request is not ours.
-    h.replicas[0].receive(1, capkit::protocol::write_reply{{2, 1}}, h.now);
-    h.replicas[0].receive(1, capkit::protocol::write_reply{{0, 99}}, h.now);
+    h.replicas[0].receive(1, capkit::protocol::write_reply{{2, 1, 1}}, h.now);
+    h.replicas[0].receive(1, capkit::protocol::write_reply{{0, 99, 1}}, h.now);
     CHECK(h.complete(0) == 0);
     CHECK(h.take(0).empty());
 }

@@ -132,7 +132,7 @@ TEST_CASE("deletion collects the register everywhere, and nothing brings it back
     // collected register would come back with the old value.
     using message = serial_3::message;
     c.network().send(0, 1,
-                     message(protocol::accept<std::string, int>{{0, 999}, "gone", {1, 0}, 41}));
+                     message(protocol::accept<std::string, int>{{0, 999, 1}, "gone", {1, 0}, 41}));
     c.settle();
     CHECK(c.replica(1).find("gone") == nullptr);
     auto read = c.at(1).get("gone");

@@ -182,7 +182,7 @@ TEST_CASE("hash_ring with serial: only a key's owners take part in its rounds", 
     const std::string key = "k";
     auto pref = preference(key);
     const capkit::protocol::prepare<std::string, std::int64_t> round{
-        {pref[3], 1}, key, {7, pref[3]}};
+        {pref[3], 1, 1}, key, {7, pref[3]}};
     // An owner promises and keeps a register; a node that does not own the key ignores the
     // round (a routing mistake must not make it a second acceptor of the key).
     ring_serial owner(pref[0], on_ring());

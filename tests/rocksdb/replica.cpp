@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <capkit/capkit.hpp>
@@ -232,15 +233,15 @@ TEST_CASE("a serial acceptor restarted on rocksdb still refuses ballots up to a 
     const capkit::time_point now{};
     const proto::ballot deleted_at{7, 0};
     start();
-    acceptor->receive(0, proto::prepare<str, str>{{0, 1}, "k", deleted_at}, now);
-    acceptor->receive(0, proto::accept<str, str>{{0, 1}, "k", deleted_at, std::nullopt}, now);
+    acceptor->receive(0, proto::prepare<str, str>{{0, 1, 1}, "k", deleted_at}, now);
+    acceptor->receive(0, proto::accept<str, str>{{0, 1, 1}, "k", deleted_at, std::nullopt}, now);
     acceptor->receive(0, proto::erase<str, str>{"k", deleted_at}, now);
     REQUIRE(acceptor->find("k") == nullptr);
     REQUIRE(acceptor->stats().erased == 1);
 
     start();                          // the same directory
     const proto::ballot raced{5, 2};  // below the deletion's
-    acceptor->receive(2, proto::accept<str, str>{{2, 1}, "k", raced, str("old")}, now);
+    acceptor->receive(2, proto::accept<str, str>{{2, 1, 1}, "k", raced, str("old")}, now);
     auto out = acceptor->take_messages();
     REQUIRE(out.size() == 1);
     const auto* answer = std::get_if<proto::accepted<str, str>>(&out.front().m);
@@ -248,6 +249,45 @@ TEST_CASE("a serial acceptor restarted on rocksdb still refuses ballots up to a 
     CHECK_FALSE(answer->ok);
     CHECK(answer->seen == deleted_at);
     CHECK(acceptor->find("k") == nullptr);
+}
+
+TEST_CASE(
+    "a replica on rocksdb keeps its configuration promise and what it learned through a "
+    "restart",
+    "[rocksdb][replica]") {
+    // The configuration register's acceptor (docs/membership.md) keeps its promises as any
+    // Paxos acceptor must: a restart that forgot them could join two majorities.
+    using replica =
+        capkit::replica<str, str, capkit::quorum<3, 2, 2>, capkit::strong, capkit::rocksdb_storage>;
+    namespace proto = capkit::protocol;
+    temp_dir dir;
+    std::optional<replica> r;
+    auto start = [&] {
+        r.reset();
+        auto t = replica::table_type::open(dir / "node1");
+        if (!t) FAIL(t.error().message);
+        r.emplace(1, capkit::replica_options{}, replica::durable_state{.table = std::move(*t)});
+    };
+    auto prepare = [&](proto::ballot b) {
+        r->receive(0, replica::message{proto::membership_message{proto::membership_prepare{b}}},
+                   capkit::time_point{});
+        auto out = r->take_messages();
+        REQUIRE(out.size() == 1);
+        const auto& m = std::get<proto::membership_message>(out.front().m);
+        return std::get<proto::membership_promise>(m).ok;
+    };
+    capkit::membership joint = capkit::membership::first(3);
+    joint.epoch = 2;
+    joint.next = {{0, {}}, {1, {}}, {2, {}}, {3, {}}};
+    start();
+    CHECK(r->configuration().epoch == 1);
+    CHECK(prepare({5, 0}));
+    r->receive(0, replica::message{proto::membership_message{proto::membership_learn{joint}}},
+               capkit::time_point{});
+    start();  // the same directory
+    CHECK(r->configuration() == joint);
+    CHECK_FALSE(prepare({4, 2}));  // below the promise it kept
+    CHECK(prepare({6, 2}));
 }
 
 TEST_CASE("a hint kept on rocksdb is handed off by its holder after a restart",

@@ -308,8 +308,8 @@ TEST_CASE("codec: the encoding rules, byte by byte", "[codec]") {
     CHECK(encoded(std::map<int, bool>{{1, true}}) == of({0x01, 0x02, 0x01}));
     CHECK(encoded(std::chrono::milliseconds(-3)) == of({0x05}));
     CHECK(encoded(1.0) == of({0, 0, 0, 0, 0, 0, 0xf0, 0x3f}));
-    // A Hana struct: its fields in order (request_id: coordinator, then sequence).
-    CHECK(encoded(capkit::protocol::request_id{2, 300}) == of({0x02, 0xac, 0x02}));
+    // A Hana struct: its fields in order (request_id: coordinator, sequence, epoch).
+    CHECK(encoded(capkit::protocol::request_id{2, 300, 1}) == of({0x02, 0xac, 0x02, 0x01}));
     // A class with private state, through its wire_fields: lww_register's value, stamp, origin.
     capkit::lww_register<std::string> reg;
     reg.assign("v", {5, 1}, 3);
@@ -318,12 +318,12 @@ TEST_CASE("codec: the encoding rules, byte by byte", "[codec]") {
     // A frame: magic, version, kind (the alternative's index), flags, body size LE, body.
     using message = capkit::protocol::paxos_message<std::uint64_t, std::int64_t>;
     auto frame = frame_of(message{capkit::protocol::erase<std::uint64_t, std::int64_t>{7, {1, 2}}});
-    CHECK(frame == of({'C', 'A', 'P', 'K', 1, 4, 0, 0, 3, 0, 0, 0, 0x07, 0x01, 0x02}));
+    CHECK(frame == of({'C', 'A', 'P', 'K', 2, 4, 0, 0, 3, 0, 0, 0, 0x07, 0x01, 0x02}));
     bytes control;
     wire::encode_control_frame(0xF1, std::string("hello"), control);
     auto h = wire::decode_header(header_of(control));
     REQUIRE(h.has_value());
-    CHECK(*h == wire::frame_header{.version = 1, .kind = 0xF1, .flags = 0, .body_size = 6});
+    CHECK(*h == wire::frame_header{.version = 2, .kind = 0xF1, .flags = 0, .body_size = 6});
     CHECK(wire::is_control_kind(h->kind));
     CHECK(wire::decode<std::string>(std::span<const std::byte>(control).subspan(12)).value() ==
           "hello");
@@ -343,16 +343,16 @@ TEST_CASE("codec: refusals say what was wrong and where", "[codec]") {
     CHECK(e.what == "variant index 127 out of range (" +
                         std::to_string(std::variant_size_v<message>) + " alternatives)");
     // In a frame, offsets count from the frame's first byte.
-    auto frame = frame_of(message{capkit::protocol::write_reply{{2, 3}}});
+    auto frame = frame_of(message{capkit::protocol::write_reply{{2, 3, 1}}});
     frame.push_back(std::byte{0});
-    frame[8] = std::byte{3};
+    frame[8] = std::byte{4};
     auto trailing = decode_frame<message>(frame);
     REQUIRE(trailing.has_error());
-    CHECK(trailing.error().message() == "at byte 14: 1 trailing bytes after the message");
+    CHECK(trailing.error().message() == "at byte 15: 1 trailing bytes after the message");
     CHECK(trailing.error().code() == capkit::errc::bad_message);
     boost::system::error_code ec = trailing.error();
     CHECK(ec == capkit::errc::bad_message);
-    CHECK_THROWS_WITH(trailing.value(), Catch::Contains("at byte 14"));
+    CHECK_THROWS_WITH(trailing.value(), Catch::Contains("at byte 15"));
 
     CHECK(refused<bool>(of({0x02})).what == "bool byte 0x02 is neither 0 nor 1");
     CHECK(refused<std::optional<int>>(of({0x07})).what ==
@@ -434,7 +434,8 @@ TEST_CASE("codec: random values round-trip", "[codec][property]") {
     });
     rc::prop("resolver states in messages", [] {
         using namespace capkit::protocol;
-        auto id = request_id{*rc::gen::arbitrary<node_id>(), *rc::gen::arbitrary<std::uint64_t>()};
+        auto id = request_id{*rc::gen::arbitrary<node_id>(), *rc::gen::arbitrary<std::uint64_t>(),
+                             *rc::gen::arbitrary<std::uint64_t>()};
         auto key = *rc::gen::arbitrary<std::uint64_t>();
         using dvv_state = capkit::dvvset<std::optional<std::int64_t>>;
         using vc_state = capkit::vector_clocks::state<std::optional<std::int64_t>>;
@@ -469,8 +470,11 @@ TEST_CASE("codec: any bytes decode or are refused, never crash", "[codec][proper
         auto mixed = wire::decode<everything>(b);
         if (mixed.has_value()) RC_ASSERT(wire::decode<everything>(encoded(*mixed)).has_value());
         // As the body of a frame of each kind, for every configuration.
-        for (std::uint8_t kind = 0; kind < 6; ++kind) {
-            bytes frame = of({'C', 'A', 'P', 'K', 1, kind, 0, 0, 0, 0, 0, 0});
+        // Every kind of the largest variant (the quorum protocol's, membership last), and one past.
+        constexpr auto kinds = std::variant_size_v<capkit::protocol::message<
+            std::string, capkit::lww<>::state<std::optional<std::string>>>>;
+        for (std::uint8_t kind = 0; kind <= kinds; ++kind) {
+            bytes frame = of({'C', 'A', 'P', 'K', wire::protocol_version, kind, 0, 0, 0, 0, 0, 0});
             frame.insert(frame.end(), b.begin(), b.end());
             auto problem = capkit::fuzz::check_frame(frame);
             if (problem) RC_FAIL(*problem);
@@ -529,8 +533,9 @@ TEST_CASE("codec: headers are checked before any body is read", "[codec][propert
         return out;
     };
     auto with_size = [&](std::uint32_t size) {
-        return header({'C', 'A', 'P', 'K', 1, 0, 0, 0, static_cast<std::uint8_t>(size),
-                       static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size >> 16),
+        return header({'C', 'A', 'P', 'K', wire::protocol_version, 0, 0, 0,
+                       static_cast<std::uint8_t>(size), static_cast<std::uint8_t>(size >> 8),
+                       static_cast<std::uint8_t>(size >> 16),
                        static_cast<std::uint8_t>(size >> 24)});
     };
     auto ok = wire::decode_header(with_size(16u << 20));
@@ -560,23 +565,24 @@ TEST_CASE("codec: headers are checked before any body is read", "[codec][propert
           "not a capkit frame: it starts with 0x47 0x45 0x54 0x20 instead of \"CAPK\" (is the "
           "peer speaking capkit's protocol?)");
     rc::prop("another version is refused, naming both", [&] {
-        auto version = *rc::gen::distinctFrom(rc::gen::arbitrary<std::uint8_t>(), std::uint8_t{1});
+        auto version =
+            *rc::gen::distinctFrom(rc::gen::arbitrary<std::uint8_t>(), wire::protocol_version);
         auto e = wire::decode_header(header({'C', 'A', 'P', 'K', version, 0, 0, 0, 0, 0, 0, 0}));
         RC_ASSERT(e.has_error());
         RC_ASSERT(e.error().message() ==
                   "at byte 4: the peer speaks capkit wire protocol version " +
                       std::to_string(version) +
-                      " and this node speaks version 1; run one capkit wire version on every "
+                      " and this node speaks version 2; run one capkit wire version on every "
                       "node");
     });
     rc::prop("flags are refused", [&] {
         auto flags = *rc::gen::distinctFrom(rc::gen::arbitrary<std::uint16_t>(), std::uint16_t{0});
-        auto e =
-            wire::decode_header(header({'C', 'A', 'P', 'K', 1, 0, static_cast<std::uint8_t>(flags),
-                                        static_cast<std::uint8_t>(flags >> 8), 0, 0, 0, 0}));
+        auto e = wire::decode_header(
+            header({'C', 'A', 'P', 'K', wire::protocol_version, 0, static_cast<std::uint8_t>(flags),
+                    static_cast<std::uint8_t>(flags >> 8), 0, 0, 0, 0}));
         RC_ASSERT(e.has_error());
         RC_ASSERT(e.error().offset == 6u);
-        RC_ASSERT(e.error().what.ends_with("are set, but protocol version 1 defines no flags"));
+        RC_ASSERT(e.error().what.ends_with("are set, but protocol version 2 defines no flags"));
     });
 }
 
@@ -590,15 +596,15 @@ TEST_CASE("codec: a count of 2^60 elements is refused without allocating", "[cod
     CHECK(refused<std::map<std::uint64_t, std::string>>(huge).what ==
           "a map of 1152921504606846976 elements (at least 2 bytes each) but only 3 bytes left");
     CHECK(refused<std::unordered_set<std::uint64_t>>(huge).offset == 0);
-    CHECK(refused<std::deque<capkit::protocol::request_id>>(huge).what.find("at least 2 bytes") !=
+    CHECK(refused<std::deque<capkit::protocol::request_id>>(huge).what.find("at least 3 bytes") !=
           std::string::npos);
     // Inside a message: a read reply whose dvvset claims 2^60 entries.
     using message =
         capkit::protocol::message<std::uint64_t, capkit::dvvset<std::optional<std::int64_t>>>;
-    bytes body = of({0x01, 0x02, 0x03});  // read_reply, request (2, 3)
+    bytes body = of({0x01, 0x02, 0x03, 0x01});  // read_reply, request (2, 3) of epoch 1
     body.insert(body.end(), huge.begin(), huge.end());
     auto e = refused<message>(body);
-    CHECK(e.offset == 3);
+    CHECK(e.offset == 4);
     CHECK(e.what.starts_with("a sequence of 1152921504606846976 elements (at least 3 bytes each)"));
 }
 

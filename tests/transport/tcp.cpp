@@ -234,7 +234,7 @@ TEST_CASE("tcp: a full queue is refused with queue_full, not buffered without bo
     lonely.attach(
         0, [](node_id, replica_type::message&&) {}, [] {});
     replica_type::message m = capkit::protocol::write_request<std::string, replica_type::state>{
-        {0, 1}, std::string(1000, 'k'), {}};
+        {0, 1, 1}, std::string(1000, 'k'), {}};
     int sent = 0;
     capkit::send_status last{};
     for (int i = 0; i < 10; ++i)

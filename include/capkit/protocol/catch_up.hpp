@@ -46,16 +46,22 @@ constexpr unsigned catch_up_need(unsigned nodes, unsigned w) noexcept {
 class catch_up {
 public:
     catch_up() = default;
-    /// `nodes`: M, the cluster's nodes; `need`: catch_up_need; `joining`: whether this replica
-    /// must catch up at all; `retry`: how long to wait for a page before asking again.
-    catch_up(node_id self, unsigned nodes, unsigned need, bool joining,
+    /// `members`: the cluster's nodes (this one among them); `need`: catch_up_need; `joining`:
+    /// whether this replica must catch up at all; `retry`: how long to wait for a page before
+    /// asking again.
+    catch_up(node_id self, const std::vector<node_id>& members, unsigned need, bool joining,
              std::chrono::nanoseconds quarantine, std::chrono::nanoseconds retry)
         : self_(self),
           need_(need),
-          joining_(joining && nodes > 1),
           quarantine_(quarantine),
-          retry_(std::max(retry, std::chrono::nanoseconds(std::chrono::milliseconds(1)))),
-          peers_(nodes) {}
+          retry_(std::max(retry, std::chrono::nanoseconds(std::chrono::milliseconds(1)))) {
+        for (node_id m : members)
+            if (m != self) {
+                peers_.emplace_back();
+                peers_.back().id = m;
+            }
+        joining_ = joining && !peers_.empty();
+    }
 
     /// True until this replica may count toward quorums again.
     bool joining() const noexcept { return joining_; }
@@ -79,11 +85,10 @@ public:
         }
         if (now < next_) return;
         const bool quarantined = now < quarantine_end_;
-        for (node_id p = 0; p < peers_.size(); ++p) {
-            auto& peer = peers_[p];
-            if (p == self_ || peer.done || !reachable(p) || (quarantined && peer.ready)) continue;
+        for (auto& peer : peers_) {
+            if (peer.done || !reachable(peer.id) || (quarantined && peer.ready)) continue;
             if (peer.from == 0 && !peer.pass_start) peer.pass_start = now;
-            send(p, peer.from);
+            send(peer.id, peer.from);
         }
         next_ = now + retry_;
         if (quarantined && quarantine_end_ < next_) next_ = quarantine_end_;
@@ -95,8 +100,9 @@ public:
     template <class Send>
     bool on_page(node_id peer, std::uint64_t from, std::optional<std::uint64_t> next,
                  bool peer_joining, Send&& send) {
-        if (!joining_ || !started_ || peer >= peers_.size() || peer == self_) return false;
-        auto& p = peers_[peer];
+        auto it = std::ranges::find(peers_, peer, &peer_state::id);
+        if (!joining_ || !started_ || it == peers_.end()) return false;
+        auto& p = *it;
         if (p.done || from != p.from) return false;  // a duplicate or a page answered twice
         p.ready = !peer_joining;
         if (p.ready && (!p.pass_start || *p.pass_start < quarantine_end_)) {
@@ -112,17 +118,18 @@ public:
         }
         p.done = true;
         unsigned done = 0, ready = 0;
-        for (node_id i = 0; i < peers_.size(); ++i) {
-            if (i == self_ || !peers_[i].done) continue;
+        for (const auto& q : peers_) {
+            if (!q.done) continue;
             ++done;
-            if (peers_[i].ready) ++ready;
+            if (q.ready) ++ready;
         }
-        if (ready >= need_ || done + 1 == peers_.size()) joining_ = false;
+        if (ready >= need_ || done == peers_.size()) joining_ = false;
         return !joining_;
     }
 
 private:
     struct peer_state {
+        node_id id = 0;
         std::uint64_t from = 0;                // the next page's first key hash
         std::optional<time_point> pass_start;  // when this pass's first page was asked for
         bool ready = false;                    // its last page said it was not catching up

@@ -70,15 +70,19 @@ struct membership_change {
 /// `previous` is, in a stable configuration made by a change, the members before that change:
 /// with it a configuration names the one it replaced (base()), which is what a node that missed
 /// some epochs needs to finish a change it finds half done.
+///
+/// `ready` lists, during a change, the members after it that have fetched the data they gain
+/// (in the order they said so, each an agreed step: mark_ready); the change ends when all have.
 struct membership {
     std::uint64_t epoch = 0;  ///< 0: none known (a node about to join)
     std::vector<member> members;
     std::vector<member> next;
     std::vector<member> previous;
+    std::vector<node_id> ready;
     friend bool operator==(const membership&, const membership&) = default;
     template <class Self>
     static constexpr auto wire_fields(Self& self) noexcept {
-        return std::tie(self.epoch, self.members, self.next, self.previous);
+        return std::tie(self.epoch, self.members, self.next, self.previous, self.ready);
     }
 
     /// The first configuration of a cluster: nodes 0 .. n-1 at epoch 1, without addresses.
@@ -99,6 +103,16 @@ struct membership {
 
     /// Whether a change is in progress (members and next both decide).
     bool joint() const noexcept { return !next.empty(); }
+    /// Whether `other` routes keys as this one does: the same members, and the same next.
+    bool same_layout(const membership& other) const {
+        return ids(members) == ids(other.members) && ids(next) == ids(other.next);
+    }
+    /// The ids of a member list.
+    static std::vector<node_id> ids(const std::vector<member>& list) {
+        std::vector<node_id> out;
+        for (const auto& m : list) out.push_back(m.id);
+        return out;
+    }
     /// Whether `n` is a member now or after the change in progress.
     bool has(node_id n) const noexcept { return find(members, n) || find(next, n); }
     /// The nodes whose votes count: members, and during a change the members after it.
@@ -124,7 +138,12 @@ struct membership {
         membership b;
         if (epoch <= 1) return b;
         b.epoch = epoch - 1;
-        if (joint()) {
+        if (joint() && !ready.empty()) {
+            // The same change with one node fewer ready: the same quorums.
+            b.members = members;
+            b.next = next;
+            b.ready.assign(ready.begin(), ready.end() - 1);
+        } else if (joint()) {
             b.members = members;
         } else {
             b.members = previous;
@@ -178,6 +197,11 @@ inline std::string to_string(const membership& m) {
     if (m.joint()) {
         out += " ->";
         for (const auto& n : m.next) out += detail::cat(" ", std::to_string(n.id));
+        if (!m.ready.empty()) {
+            out += " (ready";
+            for (node_id n : m.ready) out += detail::cat(" ", std::to_string(n));
+            out += ")";
+        }
     }
     return out;
 }
@@ -245,6 +269,22 @@ inline result<membership> finish_change(const membership& m) {
     out.members = m.next;
     out.previous = m.members;
     return out;
+}
+
+/// During the change from `members` to `next` (the one `m` holds, else nothing to do), `node`
+/// has fetched the data it gains: recorded in `m.ready` (epoch + 1); when it was the last member
+/// after the change to say so, the change ends instead (finish_change). Answers `m` itself when
+/// there is nothing to do (another change, none, or `node` already ready), so a retry is safe.
+inline result<membership> mark_ready(const membership& m, node_id node, const membership& layout) {
+    if (!m.joint() || !m.same_layout(layout) || !membership::find(m.next, node) ||
+        std::find(m.ready.begin(), m.ready.end(), node) != m.ready.end())
+        return m;
+    membership out = m;
+    out.epoch = m.epoch + 1;
+    out.ready.push_back(node);
+    for (const auto& n : m.next)
+        if (std::find(out.ready.begin(), out.ready.end(), n.id) == out.ready.end()) return out;
+    return finish_change(m);
 }
 
 }  // namespace capkit

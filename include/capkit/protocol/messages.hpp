@@ -12,13 +12,17 @@
 #include <boost/hana/define_struct.hpp>
 
 #include <capkit/node_id.hpp>
+#include <capkit/protocol/membership_messages.hpp>
 
 namespace capkit::protocol {
 
 /// Names one client request: the node that coordinates it and that node's sequence number.
 /// Replies carry it, so a duplicated or late reply is matched to its request and counted once.
+/// `epoch` is the configuration the coordinator routed it by (capkit::membership): a replica at
+/// another epoch does not act on it before the two agree (replica_shell::admit).
 struct request_id {
-    BOOST_HANA_DEFINE_STRUCT(request_id, (node_id, coordinator), (std::uint64_t, sequence));
+    BOOST_HANA_DEFINE_STRUCT(request_id, (node_id, coordinator), (std::uint64_t, sequence),
+                             (std::uint64_t, epoch));
     friend auto operator<=>(const request_id&, const request_id&) = default;
 };
 
@@ -127,19 +131,23 @@ struct hinted_write {
 };
 
 /// Catching up after a restart without data (detail::catch_up): asks the receiver for its states
-/// of the keys the sender owns whose key hash is at least `from`.
+/// of the keys the sender owns whose key hash is at least `from`, by the configuration of
+/// `epoch` (answered only by a node that routes as it does). With `stream`, during a membership
+/// change: of the keys the sender gains by it (docs/membership.md, "Streaming").
 struct catch_up_request {
-    BOOST_HANA_DEFINE_STRUCT(catch_up_request, (std::uint64_t, from));
+    BOOST_HANA_DEFINE_STRUCT(catch_up_request, (std::uint64_t, from), (std::uint64_t, epoch),
+                             (bool, stream));
     friend bool operator==(const catch_up_request&, const catch_up_request&) = default;
 };
 
 /// The answer: the states of a page of keys from key hash `from` on, where the next page starts
-/// (empty: this is the last), and whether the sender is catching up itself.
+/// (empty: this is the last), whether the sender is catching up itself, and whether it answers a
+/// streaming request.
 template <class Key, class State>
 struct catch_up_page {
     BOOST_HANA_DEFINE_STRUCT(catch_up_page, (std::uint64_t, from),
                              (std::optional<std::uint64_t>, next), (bool, joining),
-                             (std::vector<std::pair<Key, State>>, entries));
+                             (std::vector<std::pair<Key, State>>, entries), (bool, stream));
     friend bool operator==(const catch_up_page&, const catch_up_page&) = default;
 };
 
@@ -151,6 +159,6 @@ using message =
                  write_reply, repair<Key, State>, tree_probe, tree_entries<Key, State>,
                  purge_prepare<Key, State>, purge_vote<Key, State>, purge<Key, State>,
                  handoff<Key, State>, handoff_ack, hinted_write<Key, State>, catch_up_request,
-                 catch_up_page<Key, State>>;
+                 catch_up_page<Key, State>, membership_message>;
 
 }  // namespace capkit::protocol

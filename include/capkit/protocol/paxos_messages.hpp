@@ -11,15 +11,10 @@
 #include <boost/hana/define_struct.hpp>
 
 #include <capkit/node_id.hpp>
+#include <capkit/protocol/ballot.hpp>
 #include <capkit/protocol/messages.hpp>
 
 namespace capkit::protocol {
-
-/// A proposer's round number: a counter, then the proposer's id so no two proposers share one.
-struct ballot {
-    BOOST_HANA_DEFINE_STRUCT(ballot, (std::uint64_t, counter), (node_id, proposer));
-    friend auto operator<=>(const ballot&, const ballot&) = default;
-};
 
 /// Phase 1: asks an acceptor to promise to ignore ballots below `b`.
 template <class Key, class Value>
@@ -75,10 +70,10 @@ struct paxos_register {
     }
 };
 
-/// Every message of CASPaxos.
+/// Every message of CASPaxos, and the configuration register's (membership_messages.hpp).
 template <class Key, class Value>
-using paxos_message =
-    std::variant<prepare<Key, Value>, promise<Key, Value>, accept<Key, Value>, accepted<Key, Value>,
-                 erase<Key, Value>, catch_up_request, catch_up_page<Key, paxos_register<Value>>>;
+using paxos_message = std::variant<prepare<Key, Value>, promise<Key, Value>, accept<Key, Value>,
+                                   accepted<Key, Value>, erase<Key, Value>, catch_up_request,
+                                   catch_up_page<Key, paxos_register<Value>>, membership_message>;
 
 }  // namespace capkit::protocol

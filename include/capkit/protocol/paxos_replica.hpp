@@ -114,6 +114,8 @@ public:
         /// Made by a run of this node (durable()): with no registers it is an empty store, not
         /// a lost one (catch_up.hpp).
         bool kept = false;
+        /// The configuration register's promises and what it learned (docs/membership.md).
+        protocol::membership_state members{};
     };
 
     explicit basic_replica(node_id self, replica_options options = {})
@@ -123,7 +125,7 @@ public:
     /// voids its promises: Paxos is safe only if acceptors keep them).
     basic_replica(node_id self, replica_options options, durable_state recovered)
         : shell(self, detail::validated(options, shape()), std::move(recovered.table),
-                recovered.kept),
+                recovered.kept, std::move(recovered.members)),
           rng_(options.seed ^ (0x9e3779b97f4a7c15ULL * (self + 1)) ^
                (std::uint64_t{options_.incarnation} << 32)),
           counter_(recovered.counter),
@@ -135,7 +137,9 @@ public:
     }
 
     /// A copy of what a sync would make durable now.
-    durable_state durable() const { return {table_, floor_, counter_, true}; }
+    durable_state durable() const {
+        return {table_, floor_, counter_, true, this->members_durable()};
+    }
 
     /// Reads `key` linearizably: a full round that accepts the current value again.
     template <auto R = configured>
@@ -220,6 +224,7 @@ public:
     void receive(node_id from, message m, time_point now) {
         handle(from, std::move(m), now);
         drain_local(now);
+        handle_released(now);
     }
 
     /// Fails requests past their deadline and restarts those whose backoff is over.
@@ -238,7 +243,9 @@ public:
             }
         }
         this->tick_catch_up(now);
+        this->tick_members(now);
         drain_local(now);
+        handle_released(now);
     }
 
     /// When tick() must next be called, if anything waits.
@@ -249,6 +256,7 @@ public:
             if (!next || at < *next) next = at;
         }
         if (auto c = this->catch_up_deadline(); c && (!next || *c < *next)) next = c;
+        if (auto c = this->members_deadline(); c && (!next || *c < *next)) next = c;
         return next;
     }
 
@@ -279,8 +287,14 @@ private:
         bool accept_sent = false;  // from then on a failure may still take effect: timeout
         time_point deadline{}, retry_at{};
         std::vector<node_id> targets{};
+        std::uint64_t epoch = 0;          // the configuration the targets come from
         std::vector<node_id> answered{};  // this phase, one answer per acceptor
         unsigned oks = 0;
+        // During a membership change: the key's acceptors after it (reachable ones), a majority
+        // of which every phase needs too (docs/membership.md, "During a change").
+        std::vector<node_id> next_targets{};
+        bool joint = false;
+        unsigned refusals = 0, next_oks = 0, next_refusals = 0;
         ballot best{};                   // highest accepted ballot among the promises
         std::optional<Value> current{};  // its value
         outcome next{};
@@ -329,12 +343,12 @@ private:
         op.ph = phase::prepare;
         op.b = ballot{++counter_, self_};
         lease_ballots();
-        op.answered.clear();
-        op.oks = 0;
+        clear_phase(op);
         op.best = {};
         op.current.reset();
-        for (auto to : op.targets)
-            send(to, protocol::prepare<Key, Value>{{self_, seq}, op.key, op.b});
+        for_each_acceptor(op, [&](node_id to) {
+            send(to, protocol::prepare<Key, Value>{this->request_id(seq, op.epoch), op.key, op.b});
+        });
     }
 
     // Lost to a higher ballot. Before any accept was sent, back off for a random time (longer
@@ -365,19 +379,25 @@ private:
     }
 
     // As an acceptor of the key.
-    void on(node_id from, protocol::prepare<Key, Value>&& p, time_point) { on_prepare(from, p); }
-    void on(node_id from, protocol::accept<Key, Value>&& a, time_point) {
-        on_accept(from, std::move(a));
+    void on(node_id from, protocol::prepare<Key, Value>&& p, time_point now) {
+        if (this->admit(from, p, now)) on_prepare(from, p);
+    }
+    void on(node_id from, protocol::accept<Key, Value>&& a, time_point now) {
+        if (this->admit(from, a, now)) on_accept(from, std::move(a));
     }
     void on(node_id, protocol::erase<Key, Value>&& e, time_point) { on_erase(e); }
     // Catching up after an amnesia: serving a peer's, and taking this node's own pages.
     void on(node_id from, protocol::catch_up_request&& r, time_point) {
         this->serve_catch_up(from, r);
     }
-    void on(node_id from, protocol::catch_up_page<Key, slot>&& page, time_point) {
-        this->take_catch_up(from, std::move(page), [this](const Key& key, slot&& in) {
-            join_register(key, std::move(in));
-        });
+    void on(node_id from, protocol::catch_up_page<Key, slot>&& page, time_point now) {
+        this->take_catch_up(
+            from, std::move(page),
+            [this](const Key& key, slot&& in) { join_register(key, std::move(in)); }, now);
+    }
+    // The configuration's register (docs/membership.md).
+    void on(node_id from, protocol::membership_message&& m, time_point now) {
+        this->on_members(from, std::move(m), now);
     }
     // As the proposer of a round.
     void on(node_id from, protocol::promise<Key, Value>&& p, time_point now) {
@@ -396,12 +416,13 @@ private:
         return s ? std::max(s->promised, s->accepted) : floor_;
     }
 
-    // On a hash_ring only the key's owners are its acceptors. A round reaching another node is a
-    // routing mistake (every node builds the same ring): ignored, it can cost a timeout, never a
-    // second set of acceptors deciding the key.
+    // On a hash_ring only the key's owners are its acceptors (during a change, its owners on
+    // either ring). A round reaching another node is a routing mistake (nodes at one epoch build
+    // the same rings): ignored, it can cost a timeout, never a second set of acceptors deciding
+    // the key.
     // Catching up after an amnesia, it promises and accepts nothing (catch_up.hpp).
     void on_prepare(node_id from, const protocol::prepare<Key, Value>& p) {
-        if (!owns(self_, p.key) || this->catching_up()) return;
+        if (!router_.owns_either(self_, p.key) || this->catching_up()) return;
         const slot* s = table_.find(p.key);
         bool refuse = s ? (p.b < s->promised || p.b <= s->accepted) : p.b <= floor_;
         if (refuse) {
@@ -419,7 +440,7 @@ private:
     }
 
     void on_accept(node_id from, protocol::accept<Key, Value>&& a) {
-        if (!owns(self_, a.key) || this->catching_up()) return;
+        if (!router_.owns_either(self_, a.key) || this->catching_up()) return;
         const slot* s = table_.find(a.key);
         bool refuse = s ? (a.b < s->promised || a.b < s->accepted) : a.b <= floor_;
         if (refuse) {
@@ -451,7 +472,7 @@ private:
     }
 
     void on_erase(const protocol::erase<Key, Value>& e) {
-        if (!owns(self_, e.key)) return;
+        if (!router_.owns_either(self_, e.key)) return;
         const slot* s = table_.find(e.key);
         if (!s || s->promised != e.b || s->accepted != e.b || s->value) return;  // moved on
         if (e.b > floor_) {
@@ -475,40 +496,65 @@ private:
         return &it->second;
     }
 
+    // The acceptors a phase asks: the key's owners and, during a change, its owners after it.
+    template <class F>
+    static void for_each_acceptor(const operation& op, F&& f) {
+        for (auto to : op.targets) f(to);
+        for (auto to : op.next_targets)
+            if (std::ranges::find(op.targets, to) == op.targets.end()) f(to);
+    }
+    static void clear_phase(operation& op) {
+        op.answered.clear();
+        op.oks = op.refusals = op.next_oks = op.next_refusals = 0;
+    }
+    // Counts an answer on each side `from` belongs to; returns `ok`.
+    static bool count(operation& op, node_id from, bool ok) {
+        if (std::ranges::find(op.targets, from) != op.targets.end()) ++(ok ? op.oks : op.refusals);
+        if (std::ranges::find(op.next_targets, from) != op.next_targets.end())
+            ++(ok ? op.next_oks : op.next_refusals);
+        return ok;
+    }
+    // `need` acceptances of the owners, and of the owners after a change in progress.
+    static bool quorum(const operation& op, unsigned need) {
+        return op.oks >= need && (!op.joint || op.next_oks >= need);
+    }
+    // Too many refusals on a side for `need` acceptances there.
+    static bool lost(const operation& op, unsigned need) {
+        return op.refusals > op.targets.size() - need ||
+               (op.joint && op.next_refusals > op.next_targets.size() - need);
+    }
+
     void on_promise(node_id from, protocol::promise<Key, Value>&& p, time_point now) {
         counter_ = std::max(counter_, p.seen.counter);
         operation* op = current_phase(p.id, p.b, phase::prepare, from);
         if (!op) return;
-        if (!p.ok) {
-            if (op->answered.size() - op->oks > op->targets.size() - op->r)
-                retry(p.id.sequence, *op, now);
+        if (!count(*op, from, p.ok)) {
+            if (lost(*op, op->r)) retry(p.id.sequence, *op, now);
             return;
         }
-        ++op->oks;
         if (p.accepted > op->best) {
             op->best = p.accepted;
             op->current = std::move(p.value);
         }
-        if (op->oks < op->r) return;
+        if (!quorum(*op, op->r)) return;
         op->next = op->change(op->current);
         op->ph = phase::accept;
         op->accept_sent = true;
-        op->answered.clear();
-        op->oks = 0;
-        for (auto to : op->targets)
+        clear_phase(*op);
+        for_each_acceptor(*op, [&](node_id to) {
             send(to, protocol::accept<Key, Value>{p.id, op->key, op->b, op->next.value});
+        });
     }
 
     void on_accepted(node_id from, const protocol::accepted<Key, Value>& a, time_point now) {
         counter_ = std::max(counter_, a.seen.counter);
         operation* op = current_phase(a.id, a.b, phase::accept, from);
         if (!op) return;
-        if (!a.ok) {
-            if (op->answered.size() - op->oks > op->targets.size() - op->w)
-                retry(a.id.sequence, *op, now);
+        if (!count(*op, from, a.ok)) {
+            if (lost(*op, op->w)) retry(a.id.sequence, *op, now);
             return;
         }
-        if (++op->oks < op->w) return;
+        if (!quorum(*op, op->w)) return;
         commit(a.id.sequence, now);
     }
 
@@ -528,7 +574,9 @@ private:
         } else if (op.kind == op_kind::collect && !op.next.precondition_failed) {
             // Every owner accepted the tombstone under op.b (W = N: the targets are all of them):
             // each may now drop the register.
-            for (auto to : op.targets) send(to, protocol::erase<Key, Value>{op.key, op.b});
+            for_each_acceptor(op, [&](node_id to) {
+                send(to, protocol::erase<Key, Value>{op.key, op.b});
+            });
         }
     }
 
@@ -578,6 +626,12 @@ private:
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
     }
 
+    // Hands the requests that waited for a newer configuration to their handlers, once known.
+    void handle_released(time_point now) {
+        this->release_held([&](node_id from, message&& m) { handle(from, std::move(m), now); });
+        drain_local(now);
+    }
+
     // The shell's members (a dependent base's names must be brought in).
     using shell::io_;
     using shell::next_sequence_;
@@ -604,17 +658,31 @@ void basic_replica<Key, Value, Config, true>::start(operation op, time_point now
         if (op.done) io_.complete([d = std::move(op.done)] { d(errc::recovering); });
         return;
     }
+    if (!this->member()) {
+        if (op.kind != op_kind::collect) ++stats_.not_a_member;
+        if (op.done) io_.complete([d = std::move(op.done)] { d(errc::not_a_member); });
+        return;
+    }
     if (op.kind != op_kind::collect && ops_.size() >= options_.max_pending) {
         ++stats_.overloaded;
         if (op.done) io_.complete([d = std::move(op.done)] { d(errc::overloaded); });
         return;
     }
     auto owners = router_.of(op.key);  // the key's acceptors
+    op.epoch = this->epoch();
     for (unsigned i = 0; i < owners.owners; ++i)
         if (reachable(owners.nodes[i])) op.targets.push_back(owners.nodes[i]);
-    if (op.targets.size() < std::max(op.r, op.w)) {
+    auto reach = static_cast<unsigned>(op.targets.size());
+    if (router_.joint()) {
+        // During a change every phase needs a quorum of the owners after it too.
+        auto next = router_.next_of(op.key);
+        op.joint = true;
+        for (unsigned i = 0; i < next.owners; ++i)
+            if (reachable(next.nodes[i])) op.next_targets.push_back(next.nodes[i]);
+        reach = std::min(reach, static_cast<unsigned>(op.next_targets.size()));
+    }
+    if (reach < std::max(op.r, op.w)) {
         if (op.kind != op_kind::collect) ++stats_.unavailable;
-        auto reach = static_cast<unsigned>(op.targets.size());
         // Both quorums are majorities: name W for a change, R for a read (or the one short).
         bool name_w = op.kind == op_kind::read ? reach >= op.r : reach < op.w;
         failure why{errc::unavailable, {name_w, name_w ? op.w : op.r, reach}};

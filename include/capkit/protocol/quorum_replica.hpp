@@ -154,6 +154,8 @@ public:
         /// Made by a run of this node (durable()): with no keys it is an empty store, not a
         /// lost one (catch_up.hpp).
         bool kept = false;
+        /// The configuration register's promises and what it learned (docs/membership.md).
+        protocol::membership_state members{};
     };
 
     explicit basic_replica(node_id self, replica_options options = {})
@@ -162,7 +164,7 @@ public:
     /// A node restarted on what its storage had made durable (an empty state: amnesia).
     basic_replica(node_id self, replica_options options, durable_state recovered)
         : shell(self, detail::validated(options, shape()), std::move(recovered.table),
-                recovered.kept),
+                recovered.kept, std::move(recovered.members)),
           clock_(options.max_clock_offset),
           last_tag_(recovered.last_tag),
           anti_entropy_(self, router_.nodes(), options.anti_entropy, ringed),
@@ -181,7 +183,9 @@ public:
     }
 
     /// A copy of what a sync would make durable now.
-    durable_state durable() const { return {table_, last_tag_, hints_, purged_floor_, true}; }
+    durable_state durable() const {
+        return {table_, last_tag_, hints_, purged_floor_, true, this->members_durable()};
+    }
 
     /// Reads `key` from R replicas (or `R` given here, e.g. get<capkit::one>).
     template <auto R = configured>
@@ -252,6 +256,7 @@ public:
     void receive(node_id from, message m, time_point now) {
         handle(from, std::move(m), now);
         drain_local(now);
+        handle_released(now);
     }
 
     /// Fails the requests whose deadline has passed; starts an anti-entropy round when due.
@@ -262,28 +267,33 @@ public:
         std::ranges::sort(due);  // in request order
         for (auto seq : due) expire(seq);
         this->tick_catch_up(now);
+        this->tick_members(now);
         auto reaches = [this](node_id peer) { return reachable(peer); };
         auto send_to = [this](node_id to, auto&& m) { send(to, std::forward<decltype(m)>(m)); };
         anti_entropy_.tick(now, reaches, send_to);
         stats_.anti_entropy_rounds = anti_entropy_.rounds();
-        tombstone_gc_.tick(
-            now, [this](const Key& key) { return table_.find(key); },
-            [&](const state& s) {
-                // Not a tombstone stamped by a clock far ahead: erasing it would lift every
-                // later write here above its stamp (purged_floor_), past what the clock refuses.
-                if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
-                    return s.stamp.wall <=
-                           static_cast<std::uint64_t>((now + options_.max_clock_offset).count());
-                } else {
-                    return true;
-                }
-            },
-            [this](const Key& key) { return router_.of(key); }, reaches, send_to);
+        // Not during a membership change: a tombstone must reach the owners after it first.
+        if (!router_.joint())
+            tombstone_gc_.tick(
+                now, [this](const Key& key) { return table_.find(key); },
+                [&](const state& s) {
+                    // Not a tombstone stamped by a clock far ahead: erasing it would lift every
+                    // later write here above its stamp (purged_floor_), past what the clock
+                    // refuses.
+                    if constexpr (std::is_same_v<typename resolver::stamp, hlc::timestamp>) {
+                        return s.stamp.wall <= static_cast<std::uint64_t>(
+                                                   (now + options_.max_clock_offset).count());
+                    } else {
+                        return true;
+                    }
+                },
+                [this](const Key& key) { return router_.of(key); }, reaches, send_to);
         if constexpr (hinted) {
             hints_.tick(now, reaches, send_to);
             count_hints();
         }
         drain_local(now);
+        handle_released(now);
     }
 
     /// When tick() must next be called, if any request is waiting. Asked after every step, so
@@ -299,6 +309,7 @@ public:
         earliest(tombstone_gc_.next_round());
         if constexpr (hinted) earliest(hints_.next_round());
         earliest(this->catch_up_deadline());
+        earliest(this->members_deadline());
         return first;
     }
 
@@ -319,10 +330,15 @@ private:
         phase ph = phase::read;
         time_point deadline{};
         detail::preference<max_nodes> pref{};              // the key's owners, then its fallbacks
+        std::uint64_t epoch = 0;                           // the configuration pref comes from
         std::bitset<max_nodes> targets{};                  // nodes asked (believed reachable)
         std::vector<std::pair<node_id, state>> replies{};  // read phase, one per replica
         state merged{};                                    // join of the replies
         std::bitset<max_nodes> acked{};                    // write phase
+        // During a membership change: the key's owners after it (reachable ones), whose write
+        // quorum a write needs too (docs/membership.md, "During a change").
+        std::bitset<max_nodes> next_targets{};
+        unsigned next_owners = 0;
         // Sloppy quorum on a ring: the fallbacks asked to keep a hint, each for one owner.
         std::bitset<max_nodes> fallbacks{};
         std::array<node_id, max_nodes> fallback_for{};
@@ -401,7 +417,7 @@ private:
     void begin_write(std::uint64_t seq, operation& op, state written, time_point now) {
         op.ph = op.kind == op_kind::get ? phase::write_back : phase::write;
         op.written_context = resolver::context_of(written);
-        protocol::request_id id{self_, seq};
+        protocol::request_id id = this->request_id(seq, op.epoch);
         bool keep_own_hint = false;
         if constexpr (hinted) {
             // The owners this write cannot reach get it when they are back: through a fallback
@@ -439,9 +455,12 @@ private:
             if (op.targets[to] && !op.acked[to] && to != self_)
                 send(to, protocol::write_request<Key, state>{id, op.key, written});
         }
+        for (node_id to = 0; to < max_nodes; ++to)
+            if (op.next_targets[to] && !op.targets[to] && !op.acked[to] && to != self_)
+                send(to, protocol::write_request<Key, state>{id, op.key, written});
         if (keep_own_hint) {
             on_write_reply(id, self_);  // this node is a fallback: its hint counts
-        } else if (op.targets[self_] && !op.acked[self_]) {
+        } else if ((op.targets[self_] || op.next_targets[self_]) && !op.acked[self_]) {
             store(op.key, std::move(written), now);
             on_write_reply(id, self_);
         } else if (op.any_level && op.targets.none()) {
@@ -476,12 +495,13 @@ private:
 
     // As a replica of the key: answer reads and take writes, repairs and handoffs. Catching up
     // after an amnesia, it answers no read and acknowledges no write (catch_up.hpp).
-    void on(node_id from, protocol::read_request<Key, state>&& msg, time_point) {
-        if (this->catching_up()) return;
+    void on(node_id from, protocol::read_request<Key, state>&& msg, time_point now) {
+        if (!this->admit(from, msg, now) || this->catching_up()) return;
         const state* stored = table_.find(msg.key);
         send(from, protocol::read_reply<Key, state>{msg.id, stored ? *stored : state{}});
     }
     void on(node_id from, protocol::write_request<Key, state>&& msg, time_point now) {
+        if (!this->admit(from, msg, now)) return;
         store(msg.key, std::move(msg.state), now);
         if (!this->catching_up()) send(from, protocol::write_reply{msg.id});
     }
@@ -502,6 +522,7 @@ private:
     // Sloppy quorums: a fallback keeps a write for an owner away; the owner acknowledges hints.
     void on(node_id from, protocol::hinted_write<Key, state>&& msg, time_point now) {
         if constexpr (hinted) {  // a fallback: keep it for its owner, and say so
+            if (!this->admit(from, msg, now)) return;
             if (msg.owner >= max_nodes || msg.owner == self_) return;
             hints_.add(msg.owner, msg.key, msg.state, now);
             count_hints();
@@ -528,11 +549,19 @@ private:
         this->serve_catch_up(from, msg);
     }
     void on(node_id from, protocol::catch_up_page<Key, state>&& msg, time_point now) {
-        this->take_catch_up(from, std::move(msg), [&](const Key& key, state&& s) {
-            // Tags above every one seen, as if this node had read them (ABD).
-            if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
-            store(key, std::move(s), now);
-        });
+        this->take_catch_up(
+            from, std::move(msg),
+            [&](const Key& key, state&& s) {
+                // Tags above every one seen, as if this node had read them (ABD).
+                if constexpr (abd) last_tag_ = std::max(last_tag_, s.stamp);
+                store(key, std::move(s), now);
+            },
+            now);
+    }
+
+    // The configuration's register (docs/membership.md).
+    void on(node_id from, protocol::membership_message&& msg, time_point now) {
+        this->on_members(from, std::move(msg), now);
     }
 
     // Tombstone collection.
@@ -749,7 +778,7 @@ private:
                 // Return only what a write quorum holds: write back unless it already does.
                 for (const auto& [who, st] : op->replies)
                     if (st == op->merged) op->acked.set(who);
-                if (op->acked.count() < op->w) {
+                if (!write_quorum(*op)) {
                     begin_write(id.sequence, *op, op->merged, now);
                     return;
                 }
@@ -762,23 +791,31 @@ private:
     void on_write_reply(protocol::request_id id, node_id from) {
         if (from >= max_nodes) return;
         operation* op = find_op(id);
-        if (!op || op->ph == phase::read || !op->targets[from]) return;
+        if (!op || op->ph == phase::read || !(op->targets[from] || op->next_targets[from])) return;
         if (op->acked[from]) return;  // a duplicate counts once
         op->acked.set(from);
         if (op->hint_state) {
             // Hinted put: answered at W, kept until every target has it or the deadline hints
             // the rest (expire).
-            if (!op->answered && op->acked.count() >= op->w) acknowledge(*op);
-            if ((op->acked & op->targets) == op->targets) forget(id.sequence);
+            if (!op->answered && write_quorum(*op)) acknowledge(*op);
+            const auto all = op->targets | op->next_targets;
+            if ((op->acked & all) == all) forget(id.sequence);
             return;
         }
-        if (op->acked.count() < op->w) return;
+        if (!write_quorum(*op)) return;
         if (op->ph == phase::write_back) {
             answer_read(*op);
         } else {
             acknowledge(*op);
         }
         forget(id.sequence);
+    }
+
+    // W acknowledgements from the key's owners (and the fallbacks standing in for them) and,
+    // during a membership change, W from its owners after the change as well.
+    static bool write_quorum(const operation& op) {
+        if ((op.acked & op.targets).count() < op.w) return false;
+        return op.next_owners == 0 || (op.acked & op.next_targets).count() >= op.w;
     }
 
     void answer_read(operation& op) {
@@ -886,6 +923,12 @@ private:
         io_.drain_local([&](node_id from, message&& m) { handle(from, std::move(m), now); });
     }
 
+    // Hands the requests that waited for a newer configuration to their handlers, once known.
+    void handle_released(time_point now) {
+        this->release_held([&](node_id from, message&& m) { handle(from, std::move(m), now); });
+        drain_local(now);
+    }
+
     // The shell's members (a dependent base's names must be brought in).
     using shell::io_;
     using shell::next_sequence_;
@@ -916,12 +959,18 @@ void basic_replica<Key, Value, Config, false>::start(operation op, time_point no
         fail(op, errc::recovering, {});
         return;
     }
+    if (!this->member()) {
+        ++stats_.not_a_member;
+        fail(op, errc::not_a_member, {});
+        return;
+    }
     if (ops_.size() >= options_.max_pending) {
         ++stats_.overloaded;
         fail(op, errc::overloaded, {});
         return;
     }
     op.pref = router_.of(op.key);
+    op.epoch = this->epoch();
     for (unsigned i = 0; i < op.pref.owners; ++i)
         if (reachable(op.pref.nodes[i])) op.targets.set(op.pref.nodes[i]);
     // ABD's reads write back and its writes read first: both phases need their quorum.
@@ -930,6 +979,15 @@ void basic_replica<Key, Value, Config, false>::start(operation op, time_point no
     auto reach = op.targets.count();
     // A sloppy write on a ring also counts the fallbacks that stand in for owners away.
     auto write_reach = reach + (op.kind == op_kind::put ? fallbacks_available(op) : 0);
+    if (writes && router_.joint()) {
+        // During a change a write also needs W of the owners after it (no fallbacks there):
+        // reads keep to the owners before it, which hold every write until the change ends.
+        auto next = router_.next_of(op.key);
+        op.next_owners = next.owners;
+        for (unsigned i = 0; i < next.owners; ++i)
+            if (reachable(next.nodes[i])) op.next_targets.set(next.nodes[i]);
+        write_reach = std::min<std::size_t>(write_reach, op.next_targets.count());
+    }
     // Under capkit::any nothing needs reaching: this node can always keep the hints.
     if ((reads && reach < op.r) || (writes && write_reach < op.w && !op.any_level)) {
         ++stats_.unavailable;
@@ -947,7 +1005,7 @@ void basic_replica<Key, Value, Config, false>::start(operation op, time_point no
     auto& placed = ops_.emplace(seq, std::move(op)).first->second;
     CAPKIT_ASSERT(deadlines_.size() == ops_.size(),
                   "every pending request has exactly one entry in the deadline index");
-    protocol::request_id id{self_, seq};
+    protocol::request_id id = this->request_id(seq, placed.epoch);
     if (placed.kind == op_kind::put && !abd) {
         begin_write(seq, placed, local_write(placed, now), now);
     } else {

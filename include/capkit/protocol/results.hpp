@@ -166,11 +166,15 @@ struct replica_stats {
     std::uint64_t hints_stored = 0;         ///< writes kept for an unreachable replica
     std::uint64_t hints_delivered = 0;      ///< hints the replica acknowledged
     std::uint64_t hints_dropped = 0;        ///< hints beyond max_hints or max_age
-    std::uint64_t retries = 0;        ///< serial: rounds restarted after losing to a higher ballot
-    std::uint64_t erased = 0;         ///< serial: deleted keys whose registers were collected
-    std::uint64_t group_syncs = 0;    ///< group commit: syncs, each releasing what waited for it
-    std::uint64_t recovering = 0;     ///< refused: this node was catching up after an amnesia
-    std::uint64_t catch_up_keys = 0;  ///< states fetched from peers while catching up
+    std::uint64_t retries = 0;         ///< serial: rounds restarted after losing to a higher ballot
+    std::uint64_t erased = 0;          ///< serial: deleted keys whose registers were collected
+    std::uint64_t group_syncs = 0;     ///< group commit: syncs, each releasing what waited for it
+    std::uint64_t recovering = 0;      ///< refused: this node was catching up after an amnesia
+    std::uint64_t catch_up_keys = 0;   ///< states fetched from peers while catching up
+    std::uint64_t epoch_refusals = 0;  ///< requests from an older configuration, answered with ours
+    std::uint64_t epoch_waits = 0;     ///< requests from a newer configuration, held until learned
+    std::uint64_t not_a_member = 0;    ///< refused: this node is not in its configuration
+    std::uint64_t stream_keys = 0;     ///< states fetched for the keys a change gave this node
 };
 
 }  // namespace capkit

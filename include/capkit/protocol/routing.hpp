@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <capkit/assert.hpp>
 #include <capkit/node_id.hpp>
 #include <capkit/policy/placement.hpp>
+#include <capkit/protocol/membership.hpp>
 #include <capkit/protocol/results.hpp>
 
 namespace capkit::detail {
@@ -61,6 +63,22 @@ public:
     bool owns(node_id who, const Key&) const noexcept {
         return who < N;
     }
+
+    /// Routes by configuration `m`. all_nodes' members are always nodes 0 .. N-1 (N is part of
+    /// the type; changes are refused before they reach here): nothing to do.
+    void follow(const membership&) noexcept {}
+
+    template <class Key>
+    bool owns_either(node_id who, const Key& key) const noexcept {
+        return owns(who, key);
+    }
+
+    /// Never during a change: all_nodes has none.
+    bool joint() const noexcept { return false; }
+    template <class Key>
+    preference<max_nodes> next_of(const Key&) const noexcept {
+        return {};
+    }
 };
 
 /// Most nodes a hash_ring cluster may have (a request keeps a bit per node).
@@ -75,7 +93,13 @@ public:
 
     explicit router(const replica_options& o) : ring_(members(o), N) {}
 
-    unsigned nodes() const noexcept { return static_cast<unsigned>(ring_.node_count()); }
+    /// One above the highest node id on the ring: M while the ring is nodes 0 .. M-1.
+    unsigned nodes() const noexcept {
+        unsigned bound = ring_.nodes().empty() ? 0 : ring_.nodes().back() + 1;
+        if (next_ring_ && !next_ring_->nodes().empty())
+            bound = std::max(bound, next_ring_->nodes().back() + 1);
+        return bound;
+    }
 
     template <class Key>
     preference<max_nodes> of(const Key& key) const {
@@ -92,6 +116,44 @@ public:
         return of(key).owns(who);
     }
 
+    /// Routes by configuration `m`: the ring of its members and, during a change (joint), the
+    /// ring of the members after it too (docs/membership.md, "During a change").
+    void follow(const membership& m) {
+        auto ids = [](const std::vector<member>& list) {
+            std::vector<node_id> out;
+            for (const auto& x : list) out.push_back(x.id);
+            return out;
+        };
+        if (auto now = ids(m.members); !std::ranges::equal(now, ring_.nodes()))
+            ring_ = hash_ring<VirtualNodes>(now, N);
+        if (!m.joint()) {
+            next_ring_.reset();
+        } else if (auto next = ids(m.next);
+                   !next_ring_ || !std::ranges::equal(next, next_ring_->nodes())) {
+            next_ring_.emplace(next, N);
+        }
+    }
+
+    /// Whether `who` owns `key` on the ring or, during a change, on the ring after it.
+    template <class Key>
+    bool owns_either(node_id who, const Key& key) const {
+        return owns(who, key) || (next_ring_ && next_of(key).owns(who));
+    }
+
+    /// True during a change: a key also has owners on the ring after it.
+    bool joint() const noexcept { return next_ring_.has_value(); }
+
+    /// During a change, `key`'s N owners on the ring after it (no fallbacks); empty otherwise.
+    template <class Key>
+    preference<max_nodes> next_of(const Key& key) const {
+        preference<max_nodes> p;
+        if (!next_ring_) return p;
+        const auto count = std::min<std::size_t>(next_ring_->node_count(), N);
+        p.size = p.owners = static_cast<unsigned>(
+            next_ring_->preference_list(key, std::span<node_id>(p.nodes.data(), count)));
+        return p;
+    }
+
 private:
     static std::vector<node_id> members(const replica_options& o) {
         const unsigned m = o.cluster_size == 0 ? N : o.cluster_size;
@@ -103,6 +165,7 @@ private:
     }
 
     hash_ring<VirtualNodes> ring_;
+    std::optional<hash_ring<VirtualNodes>> next_ring_;  // during a change: the ring after it
 };
 
 }  // namespace capkit::detail

@@ -22,7 +22,7 @@ namespace capkit::wire {
 /// Bytes of a frame header: magic "CAPK" (4), version u8, kind u8, flags u16 LE, body size u32 LE.
 inline constexpr std::size_t header_size = 12;
 /// The version of this wire format; a peer speaking another one is refused (docs/wire-format.md).
-inline constexpr std::uint8_t protocol_version = 1;
+inline constexpr std::uint8_t protocol_version = 2;
 /// The first frame kind reserved for transports' own control frames (hello, ping...).
 inline constexpr std::uint8_t control_kind_min = 0xF0;
 /// The four bytes every frame starts with.
